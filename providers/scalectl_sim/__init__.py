@@ -1,0 +1,1 @@
+"""scalectl provider: sim."""

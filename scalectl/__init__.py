@@ -1,0 +1,3 @@
+"""scalectl: a terminal console for cloud autoscaling."""
+
+__version__ = "0.1.0"

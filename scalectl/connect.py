@@ -1,0 +1,58 @@
+"""Open a Console for a profile: load the provider plugin (entry point), the reader, the writer.
+
+Plugins are imported only here, only for the profile in use, so a command never pays for an SDK
+it does not use. A read-only profile (or ``--read-only``, or ``monitor``) never opens a writer.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Any
+
+from scalectl.config import Paths, Profile
+from scalectl.core.audit import Actor, AuditLog
+from scalectl.core.console import Console
+from scalectl.core.errors import InputError
+from scalectl.core.provider import ProviderPlugin
+
+EXTRAS = {"aws": "aws", "alibaba": "alibaba", "tencent": "tencent", "huawei": "huawei"}
+
+
+def load_plugin(provider: str) -> ProviderPlugin:
+    matches = entry_points(group="scalectl.providers", name=provider)
+    if not matches:
+        raise InputError(f"no provider plugin named {provider!r} is installed", field="provider")
+    (entry,) = tuple(matches)[:1]
+    try:
+        factory: Any = entry.load()
+    except ImportError as exc:
+        extra = EXTRAS.get(provider, provider)
+        raise InputError(
+            f"the {provider} provider needs its SDK ({exc.name or exc}); "
+            f"install it with: pip install 'scalectl[{extra}]'",
+            field="provider",
+        ) from None
+    plugin: ProviderPlugin = factory() if isinstance(factory, type) else factory
+    return plugin
+
+
+def open_console(profile: Profile, paths: Paths) -> Console:
+    plugin = load_plugin(profile.provider)
+    reader = plugin.open_reader(profile)
+    writer = None if profile.read_only else plugin.open_writer(profile, reader)
+    return Console(
+        profile=profile.name,
+        reader=reader,
+        writer=writer,
+        audit=AuditLog(paths.audit_log),
+        actor=Actor.current(identity=_identity(reader)),
+        read_only=profile.read_only,
+        step_limit=profile.step_limit,
+    )
+
+
+def _identity(reader: Any) -> str:
+    try:
+        return str(reader.identity())
+    except Exception:  # identity is best-effort decoration, never a reason to fail
+        return ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -109,7 +110,7 @@ def info(app: AppContext) -> None:
             return None
 
     paths = app.paths
-    data = {
+    data: dict[str, Any] = {
         "version": __version__,
         "python": platform.python_version(),
         "config_file": str(paths.config_file),
@@ -133,7 +134,7 @@ def info(app: AppContext) -> None:
     if app.output == "table":
         for key, value in data.items():
             if key == "versions":
-                for name, v in value.items():  # type: ignore[union-attr]
+                for name, v in value.items():
                     click.echo(f"{name:>38}: {v or 'not installed'}")
             else:
                 click.echo(f"{key:>38}: {value}")

@@ -242,13 +242,15 @@ def metrics(app: AppContext, group: str, metric: str, since: str, period: int) -
     if not points:
         note(f"no {metric} data for {name} in the last {since}")
         return
+    import shutil
+
     from scalectl.cli.chart import line_chart
 
     click.echo(
         line_chart(
             points,
             title=f"{name} {metric} ({series.unit}), last {since}",
-            width=min(click.get_terminal_size()[0], 120),
+            width=min(shutil.get_terminal_size().columns, 120),
             height=18,
         )
     )

@@ -6,6 +6,7 @@ Data goes to stdout, diagnostics to stderr.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -43,7 +44,8 @@ def table(
     from rich.console import Console
     from rich.table import Table
 
-    width = None if sys.stdout.isatty() else 100
+    # On a terminal rich measures it; in a pipe keep to 80 columns (or $COLUMNS).
+    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS") or 80)
     console = Console(width=width, soft_wrap=False, highlight=False)
     grid = Table(
         box=box.SIMPLE_HEAD,

@@ -17,7 +17,9 @@ speed = 0
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     home = tmp_path_factory.mktemp("scalectl-home")
     monkeypatch.setenv("SCALECTL_HOME", str(home))
     monkeypatch.delenv("SCALECTL_CONFIG", raising=False)

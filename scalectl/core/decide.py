@@ -6,8 +6,14 @@ CONTRACT (other modules are being written against these signatures; keep them):
 - ``RuleState``: per-rule memory the caller keeps between ticks (alarm states, last fire time).
 - ``decide(...) -> Decision``: one evaluation tick (the sim calls it every simulated minute).
 - ``apply_adjustment``, ``clamp``, ``select_step``: the arithmetic, exposed for tests and the guard.
-- ``preview_after_manual(...) -> str``: what the group's rules will do after a manual change
+- ``preview_after_manual(...) -> list[str]``: what the group's rules will do after a manual change
   ("target tracking will scale back to ~6 within ~15 min"), for the Console's conflict preview.
+
+One tick, per reference/autoscaling-semantics.md: scheduled actions apply first (bounds, desired;
+no cooldown); every alarm-driven rule evaluates its alarms (alarms.py); the largest scale-out
+wins; a scale-in happens only when nothing wants out, target tracking rules all agree, and Azure's
+anti-flapping projection allows it; the result is clamped to [min, max], which only a predictive
+rule with IncreaseMaxCapacity may raise. Cooldown gates simple rules only.
 """
 
 from __future__ import annotations
@@ -18,9 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from croniter import croniter
+from zoneinfo import ZoneInfoNotFoundError
 
 from scalectl.core.alarms import AlarmResult, AlarmSpec, evaluate_detail
 from scalectl.core.model import AlarmState, Comparison, Statistic
@@ -37,8 +41,13 @@ from scalectl.core.rules import (
     StepRule,
     TargetTrackingRule,
 )
+from scalectl.core.schedule import next_fire
 
 DecisionKind = Literal["none", "scale_out", "scale_in", "scheduled", "predictive"]
+
+# Target tracking scales in below this fraction of the target (the low alarm's threshold):
+# AWS 0.9 [obs], Tencent 0.8 [doc]; Alibaba unverified, assumed AWS-like (reference §5 and §7).
+TT_LOW_FRACTION: Mapping[str, float] = {"aws": 0.9, "alibaba": 0.9, "tencent": 0.8, "sim": 0.9}
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,7 @@ class Decision:
         return self.desired != self.current or self.new_min is not None or self.new_max is not None
 
 
-# --- arithmetic -------------------------------------------------------------------------------
+# --- arithmetic ----------------------------------------------------------------------------------
 
 
 def clamp(value: int, low: int, high: int) -> int:
@@ -153,7 +162,7 @@ def _ceil(value: float) -> int:
     return math.ceil(round(value, 9))
 
 
-# --- metric helpers ---------------------------------------------------------------------------
+# --- metric helpers ------------------------------------------------------------------------------
 
 
 def _latest(values: Sequence[float | None]) -> float | None:
@@ -196,7 +205,7 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}"
 
 
-# --- per-rule evaluation ----------------------------------------------------------------------
+# --- per-rule evaluation -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -228,8 +237,15 @@ def _capacity(group: GroupSnapshot) -> int:
     return max(group.desired, group.in_service + group.warming + group.pending)
 
 
-def _cooling_down(group: GroupSnapshot) -> bool:
-    return group.warming > 0 or group.pending > 0
+def _scale_in_blocked(group: GroupSnapshot) -> bool:
+    """AWS: scale-ins by step and target tracking policies wait until new instances are warm."""
+    return group.warming > 0 or group.pending > 0 or group.activity_in_progress
+
+
+def _busy(group: GroupSnapshot) -> str:
+    if group.warming or group.pending:
+        return f"{group.warming + group.pending} instances are warming up or pending"
+    return "a scaling activity is in progress"
 
 
 def _alarm_cause(
@@ -296,11 +312,10 @@ def _target_tracking(
         tick.tt_in.append(None)
         return
     cause = _alarm_cause(f"{rule.name}-low", low_result, rule.metric, metric, "<", low_threshold)
-    if _cooling_down(group) or group.activity_in_progress:
+    if _scale_in_blocked(group):
         tick.tt_in.append(None)
         tick.blocked.append(
-            f"{cause}; target tracking {rule.name}: "
-            "no scale-in while instances are warming up or pending"
+            f"{cause}; target tracking {rule.name}: no scale-in while {_busy(group)}"
         )
         return
     want = max(1, _ceil(group.in_service * metric / rule.target)) if metric > 0 else 0
@@ -390,7 +405,9 @@ def _step(
             rounding=rounding,
         )
         counted = _capacity(group)
-        text = f"{cause}; step rule {rule.name} step {_step_label(step)} {label}: {base} -> {want}"
+        text = f"{cause}; step rule {rule.name} step {_step_label(step)} {label}"
+        if base != current:
+            text += f" of {base} warmed-up instances = {want}"
         if want > counted:
             tick.outs.append(_Want(rule.name, "scale_out", want, text))
         elif counted > base:
@@ -406,8 +423,8 @@ def _step(
     if want >= current:
         return
     text = f"{cause}; step rule {rule.name} step {_step_label(step)} {label}"
-    if _cooling_down(group) or group.activity_in_progress:
-        tick.blocked.append(f"{text}: no scale-in while instances are warming up or pending")
+    if _scale_in_blocked(group):
+        tick.blocked.append(f"{text}: no scale-in while {_busy(group)}")
         return
     tick.ins.append(_Want(rule.name, "scale_in", want, text))
 
@@ -480,24 +497,14 @@ def _step_label(step: Step) -> str:
     return f"[{lower}, {upper}]"
 
 
-# --- scheduled and predictive -----------------------------------------------------------------
+# --- scheduled and predictive --------------------------------------------------------------------
 
 
 def scheduled_fire_time(rule: ScheduledRule, after: datetime, until: datetime) -> datetime | None:
-    """The latest fire time of ``rule`` in (after, until], or None. Missed older runs are not
-    replayed: only the most recent one matters because each run sets the same bounds."""
-    if rule.at is not None:
-        at = rule.at if rule.at.tzinfo else rule.at.replace(tzinfo=ZoneInfo(rule.timezone))
-        return at if after < at <= until else None
-    if rule.cron is None:
-        return None
-    end = until if rule.end is None else min(until, rule.end)
-    # +1 s: croniter's get_prev is exclusive, and a fire time exactly at ``until`` counts.
-    base = (end + timedelta(seconds=1)).astimezone(ZoneInfo(rule.timezone))
-    fired: datetime = croniter(rule.cron, base).get_prev(datetime)
-    if fired <= after or (rule.start is not None and fired < rule.start):
-        return None
-    return fired
+    """When ``rule`` fired in (after, until], or None. Missed older runs are not replayed one by
+    one: every run of a rule sets the same bounds, so one run stands for all."""
+    fire = next_fire(rule, after)
+    return fire if fire is not None and fire <= until else None
 
 
 def _scheduled(
@@ -513,7 +520,7 @@ def _scheduled(
         after = state.last_scheduled_run or now - timedelta(minutes=1)
         try:
             at = scheduled_fire_time(rule, after, now)
-        except (ValueError, KeyError, ZoneInfoNotFoundError) as exc:
+        except (ValueError, TypeError, ZoneInfoNotFoundError) as exc:
             tick.blocked.append(f"scheduled action {rule.name}: {exc}")
             continue
         if at is None:
@@ -567,7 +574,7 @@ def _predictive(
         tick.outs.append(_Want(rule.name, "predictive", want, text, raise_max_to))
 
 
-# --- the tick ---------------------------------------------------------------------------------
+# --- the tick ------------------------------------------------------------------------------------
 
 
 def _scale_out_trips(
@@ -734,6 +741,8 @@ def decide(
         reasons.append(winner.reason)
     if desired != target:
         reasons.append(f"held within [{low}, {raised_high}]")
+    if desired != current and kind == "none":  # a capacity outside the bounds is brought back in
+        kind = "scale_out" if desired > current else "scale_in"
     reason = "; ".join(reasons)
     if desired != current:
         reason += f": {current} -> {desired}"
@@ -786,7 +795,7 @@ def _pick_scale_in(
     return checked
 
 
-# --- what a manual change will provoke --------------------------------------------------------
+# --- what a manual change will provoke -----------------------------------------------------------
 
 
 def preview_after_manual(

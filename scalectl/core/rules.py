@@ -221,7 +221,7 @@ def _alarm_problems(rule: StepRule | SimpleRule) -> Iterator[Problem]:
         yield Problem(
             ("evaluation_periods",),
             f"evaluation_periods × period_s must not exceed one day (86400 s), "
-            f"got {rule.evaluation_periods} × {rule.period_s} = {rule.evaluation_periods * rule.period_s}",
+            f"got {rule.evaluation_periods} × {rule.period_s} s",
         )
     if rule.datapoints_to_alarm is not None and rule.datapoints_to_alarm > rule.evaluation_periods:
         yield Problem(
@@ -255,7 +255,7 @@ def _adjustment_problems(rule: StepRule | SimpleRule) -> Iterator[Problem]:
 def _bound(value: float | None, infinity: str) -> str:
     if value is None:
         return infinity
-    return str(int(value)) if value.is_integer() else repr(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 def _interval(step: Step, above: bool) -> str:
@@ -275,7 +275,8 @@ def _step_problems(rule: StepRule) -> Iterator[Problem]:
         if step.lower is not None and step.upper is not None and step.lower >= step.upper:
             yield Problem(
                 path,
-                f"lower bound {_bound(step.lower, '')} must be below upper bound {_bound(step.upper, '')}",
+                f"lower bound {_bound(step.lower, '')} must be below "
+                f"upper bound {_bound(step.upper, '')}",
             )
             return
         if above and (step.lower is None or step.lower < 0):
@@ -297,7 +298,8 @@ def _step_problems(rule: StepRule) -> Iterator[Problem]:
         if len(open_ended) > 1:
             yield Problem(
                 ("steps", open_ended[1]),
-                f"at most one step may have no {end} bound ({name}): steps {open_ended[0]} and {open_ended[1]} both do",
+                f"at most one step may have no {end} bound ({name}): "
+                f"steps {open_ended[0]} and {open_ended[1]} both do",
             )
             return
     for index in range(1, len(steps)):
@@ -308,7 +310,8 @@ def _step_problems(rule: StepRule) -> Iterator[Problem]:
         if low < low_before:
             yield Problem(
                 path,
-                f"steps must be sorted by bound: {_interval(step, above)} comes after {_interval(before, above)}",
+                f"steps must be sorted by bound: "
+                f"{_interval(step, above)} comes after {_interval(before, above)}",
             )
             return
         high_before = before.upper if before.upper is not None else float("inf")
@@ -396,7 +399,8 @@ def _duplicates(ruleset: RuleSet) -> Iterator[Problem]:
         if bounds.group in seen_groups:
             yield Problem(
                 ("bounds", index, "group"),
-                f"duplicate bounds for group {bounds.group!r} (first at bounds[{seen_groups[bounds.group]}])",
+                f"duplicate bounds for group {bounds.group!r} "
+                f"(first at bounds[{seen_groups[bounds.group]}])",
             )
         seen_groups.setdefault(bounds.group, index)
     first: dict[tuple[str, str], int] = {}
@@ -405,7 +409,8 @@ def _duplicates(ruleset: RuleSet) -> Iterator[Problem]:
         if key in first:
             yield Problem(
                 ("rules", index, "name"),
-                f"duplicate rule {rule.name!r} in group {rule.group!r} (first at rules[{first[key]}])",
+                f"duplicate rule {rule.name!r} in group {rule.group!r} "
+                f"(first at rules[{first[key]}])",
             )
         first.setdefault(key, index)
 

@@ -56,7 +56,7 @@ def scale(
             if not plan.verdict.allowed:
                 raise RefusedError(plan.verdict.reason, rule=plan.verdict.rule)
             return
-    else:
+    elif plan.verdict.allowed:
         note(f"plan: {plan.describe()}")
         for line in (*plan.verdict.warnings, *plan.preview):
             note(f"  {line}")

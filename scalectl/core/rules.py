@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from scalectl.core.model import METRICS, Comparison, MissingData, Statistic
 from scalectl.core.schedule import cron_problem, zone
@@ -55,6 +55,12 @@ class Step(_Base):
     adjustment: int
 
 
+def _step_order(step: Step) -> tuple[float, float]:
+    lower = step.lower if step.lower is not None else float("-inf")
+    upper = step.upper if step.upper is not None else float("inf")
+    return (lower, upper)
+
+
 class _RuleBase(_Base):
     name: Annotated[
         str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
@@ -86,6 +92,13 @@ class StepRule(_RuleBase):
     min_adjustment_magnitude: Annotated[int, Field(ge=1)] | None = None
     steps: Annotated[list[Step], Field(min_length=1)]
     warmup_s: Annotated[int, Field(ge=0, le=86400)] | None = None
+
+    @field_validator("steps")
+    @classmethod
+    def _sorted_steps(cls, steps: list[Step]) -> list[Step]:
+        # The order of steps carries no meaning at any cloud: keep them sorted by bound so two
+        # rules with the same steps compare equal whatever order a file or an API gave them in.
+        return sorted(steps, key=_step_order)
 
 
 class SimpleRule(_RuleBase):
@@ -305,15 +318,7 @@ def _step_problems(rule: StepRule) -> Iterator[Problem]:
     for index in range(1, len(steps)):
         before, step = steps[index - 1], steps[index]
         path = ("steps", index)
-        low_before = before.lower if before.lower is not None else float("-inf")
         low = step.lower if step.lower is not None else float("-inf")
-        if low < low_before:
-            yield Problem(
-                path,
-                f"steps must be sorted by bound: "
-                f"{_interval(step, above)} comes after {_interval(before, above)}",
-            )
-            return
         high_before = before.upper if before.upper is not None else float("inf")
         if high_before > low:
             yield Problem(

@@ -68,7 +68,6 @@ def test_valid_steps(comparison: str, steps: list[tuple[float | None, float | No
     [
         (">", [(0, 20, 1), (15, None, 2)], "steps[1]", "steps overlap: [0, 20) and [15, +inf)"),
         (">", [(0, 10, 1), (15, None, 2)], "steps[1]", "gap between steps: [0, 10) and [15, +inf)"),
-        (">", [(10, None, 2), (0, 10, 1)], "steps[1]", "steps must be sorted by bound"),
         (">", [(0, 10, 1), (10, 20, 2)], "steps[1]", "the last step must have no upper bound"),
         (">", [(None, 0, -1), (0, None, 1)], "steps[0]", "lie above the threshold"),
         ("<", [(None, -5, -1), (-5, 5, 1)], "steps[1]", "lie below the threshold"),
@@ -254,3 +253,10 @@ def test_canonical_sorts_bounds_and_rules() -> None:
     assert [r.name for r in ordered.rules] == ["z", "a", "b"]
     assert [b.group for b in ordered.bounds] == ["api", "web"]
     assert canonical(ordered) == ordered
+
+
+def test_steps_are_kept_sorted_whatever_the_input_order() -> None:
+    shuffled = step_rule(">", [(10, None, 2), (0, 10, 1)])
+    ordered = step_rule(">", [(0, 10, 1), (10, None, 2)])
+    assert shuffled == ordered
+    assert rule_problems(shuffled) == []

@@ -86,7 +86,7 @@ def test_unconfirmed_scale_is_refused_and_changes_nothing() -> None:
 def test_scale_applies_and_is_audited() -> None:
     c = console()
     before = c.reader.get_group("web").desired
-    plan, result = c.scale("web", "+2", confirmed=True, reason="sale")
+    plan, _result = c.scale("web", "+2", confirmed=True, reason="sale")
     assert c.reader.get_group("web").desired == before + 2 == plan.desired
     entry = list(c.audit.entries())[-1]
     assert entry["result"] == "ok" and entry["before"]["desired"] == before

@@ -1,0 +1,160 @@
+"""Benchmark: listing 250 groups (with instances) from one moto server, three ways, same run.
+
+- ``scalectl --profile local-aws -o json groups list`` (the CLI through the AWS adapter),
+- a bare boto3 script that pages the same groups and prints them (the floor for Python + boto3),
+- ``aws autoscaling describe-auto-scaling-groups`` (the awscli package), default and page size 100.
+
+Prints wall times, API calls counted at the server and the ratio to awscli. No time assertions:
+only that each command succeeded and printed all the groups.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# The moto harness and seed data live with the provider tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers"))
+from aws_seed import FAKE_KEY_ID, FAKE_SECRET, REGION, MotoServer, seed_many
+
+pytestmark = pytest.mark.benchmark
+
+GROUPS = 250
+RUNS = 3
+BIN = Path(sys.executable).parent
+
+BOTO3_SCRIPT = """
+import json, sys, boto3
+client = boto3.client("autoscaling", endpoint_url=sys.argv[1], region_name=sys.argv[2])
+groups = []
+for page in client.get_paginator("describe_auto_scaling_groups").paginate(
+        PaginationConfig={"PageSize": 100}):
+    groups.extend(page["AutoScalingGroups"])
+print(json.dumps(groups, default=str))
+"""
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_") and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")
+    }
+    env.update(
+        AWS_ACCESS_KEY_ID=FAKE_KEY_ID,
+        AWS_SECRET_ACCESS_KEY=FAKE_SECRET,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE=str(home / "aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "aws-credentials"),
+        AWS_PAGER="",
+        NO_PROXY="127.0.0.1,localhost",
+        SCALECTL_HOME=str(home),
+    )
+    return env
+
+
+def _cli_has_groups(env: dict[str, str]) -> bool:
+    scalectl = BIN / "scalectl"
+    if not scalectl.exists():
+        return False
+    out = subprocess.run(
+        [str(scalectl), "--help"], capture_output=True, text=True, env=env, check=False
+    )
+    return out.returncode == 0 and "groups" in out.stdout
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MotoServer]:
+    moto = MotoServer().start()
+    moto.reset()
+    seed_many(moto.endpoint, GROUPS, instances=1)
+    yield moto
+    moto.stop()
+
+
+def _count_groups(stdout: str) -> int:
+    data: Any = json.loads(stdout)
+    if isinstance(data, dict):
+        data = data.get("AutoScalingGroups", data.get("groups", data))
+    return len(data)
+
+
+def _measure(server: MotoServer, command: list[str], env: dict[str, str]) -> dict[str, Any]:
+    times = []
+    calls = 0
+    for _ in range(RUNS):
+        server.log.clear()
+        start = time.perf_counter()
+        out = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        times.append(time.perf_counter() - start)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert _count_groups(out.stdout) == GROUPS
+        calls = len(server.log.calls)
+    return {"best": min(times), "median": statistics.median(times), "calls": calls}
+
+
+def test_bench_groups_list_against_awscli(server: MotoServer, tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'default_profile = "local-aws"\n[profiles.local-aws]\nprovider = "aws"\n'
+        f'region = "{REGION}"\nendpoint = "{server.endpoint}"\n'
+    )
+    aws = [
+        str(BIN / "aws"),
+        "autoscaling",
+        "describe-auto-scaling-groups",
+        "--endpoint-url",
+        server.endpoint,
+        "--region",
+        REGION,
+        "--output",
+        "json",
+    ]
+    commands: dict[str, list[str]] = {
+        "aws autoscaling describe-auto-scaling-groups": aws,
+        "  same, --page-size 100": [*aws, "--page-size", "100"],
+        "bare boto3 script (PageSize 100)": [
+            sys.executable,
+            "-c",
+            BOTO3_SCRIPT,
+            server.endpoint,
+            REGION,
+        ],
+    }
+    if _cli_has_groups(env):
+        commands["scalectl groups list -o json"] = [
+            str(BIN / "scalectl"),
+            "--config",
+            str(config),
+            "--profile",
+            "local-aws",
+            "-o",
+            "json",
+            "groups",
+            "list",
+        ]
+    results = {name: _measure(server, command, env) for name, command in commands.items()}
+    baseline = results["aws autoscaling describe-auto-scaling-groups"]["median"]
+    lines = [
+        f"\nAWS: list {GROUPS} groups (1 instance each) from moto, {RUNS} runs each",
+        f"{'command':46} {'best s':>7} {'median s':>9} {'calls':>6} {'vs awscli':>10}",
+    ]
+    for name, result in results.items():
+        lines.append(
+            f"{name:46} {result['best']:7.2f} {result['median']:9.2f} "
+            f"{result['calls']:6d} {result['median'] / baseline:9.2f}x"
+        )
+    if "scalectl groups list -o json" not in results:
+        lines.append("scalectl groups list: skipped, `scalectl --help` has no `groups` command")
+    print("\n".join(lines))

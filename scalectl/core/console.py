@@ -205,6 +205,12 @@ class Console:
             honor_cooldown=honor_cooldown,
             cooldown_left_s=cooldown_left,
         )
+        if verdict.allowed and honor_cooldown and not self.reader.capabilities().honor_cooldown:
+            verdict = Verdict.refuse(
+                "capability",
+                f"{self.provider} cannot honor the cooldown on a manual scale; "
+                "drop --honor-cooldown to scale now",
+            )
         preview = self._preview(info, desired, now) if with_preview and verdict.allowed else ()
         return ScalePlan(
             info.name,

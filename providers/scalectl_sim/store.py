@@ -1,0 +1,303 @@
+"""The world's state in SQLite: one TUI and several CLI processes share it safely.
+
+- WAL mode and a busy timeout; every change (advance, write, control) runs under BEGIN IMMEDIATE, so
+  two processes never simulate the same minute twice.
+- The clock: with speed > 0 the simulated time is an anchor plus wall time x speed, caught up in
+  whole-minute ticks, so the result does not depend on how often anyone looks. With speed 0 the
+  clock moves only by an explicit advance, and no wall time is stored at all.
+- The world is one JSON document (sorted keys): the same seed and the same commands give the same
+  bytes. Per-minute metrics and activities have their own tables, pruned by age.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from scalectl.core.model import Group
+from scalectl_sim import engine, lifecycle
+from scalectl_sim.convert import group_from_summary, group_summary
+from scalectl_sim.generators import large_world, shop_world
+from scalectl_sim.world import START, SimActivity, World, minute_of
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS world (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS metrics (
+    grp TEXT NOT NULL, minute INTEGER NOT NULL,
+    cpu REAL, memory REAL, network_in REAL, network_out REAL, requests_per_target REAL,
+    latency_ms REAL, error_rate REAL, requests REAL, desired INTEGER, in_service INTEGER,
+    PRIMARY KEY (grp, minute)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS metrics_minute ON metrics (minute);
+CREATE TABLE IF NOT EXISTS activities (
+    id TEXT PRIMARY KEY, grp TEXT NOT NULL, started INTEGER NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS activities_group ON activities (grp, started);
+CREATE TABLE IF NOT EXISTS groups (pos INTEGER PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL);
+"""
+PRESIMULATE_MIN = {"shop": 26 * 60, "large": 30}  # history a new world starts with
+MAX_CATCH_UP_MIN = {"shop": 2 * 24 * 60, "large": 10}  # beyond this a long absence is skipped
+ACTIVITY_DAYS = 90
+
+
+@dataclass(frozen=True)
+class WorldSpec:
+    world: str = "shop"
+    seed: int = 42
+    groups: int = 2000
+
+
+def build_world(spec: WorldSpec) -> World:
+    start = minute_of(START) - PRESIMULATE_MIN[spec.world]
+    if spec.world == "shop":
+        world = shop_world(spec.seed, start)
+    elif spec.world == "large":
+        world = large_world(spec.seed, start, n_groups=spec.groups)
+    else:
+        raise ValueError(f"unknown sim world {spec.world!r} (shop or large)")
+    lifecycle.populate(world, start)
+    return world
+
+
+class SimStore:
+    """One world's database. Instances are cheap; each process opens its own."""
+
+    def __init__(self, path: Path, spec: WorldSpec, *, clock: Callable[[], float] = time.time):
+        self.path = path
+        self.spec = spec
+        self._clock = clock
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(
+            path, timeout=60.0, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=60000")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._world: World | None = None
+        self._version = -1
+        # Held while a world object is read or changed: readers in other threads of this process
+        # see the cached world only between changes.
+        self.lock = threading.RLock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- transactions ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _txn(self, mode: str) -> Iterator[sqlite3.Connection]:
+        # One connection per store, shared by the threads of one process (e.g. `sim serve`):
+        # the lock keeps their transactions from interleaving on it.
+        with self.lock:
+            self._db.execute(f"BEGIN {mode}")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str | None) -> None:
+        if value is None:
+            self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def _load(self) -> World:
+        """The world as stored (cached while the stored version is unchanged)."""
+        version = int(self._meta("version") or 0)
+        if self._world is None or version != self._version:
+            row = self._db.execute("SELECT data FROM world WHERE id = 1").fetchone()
+            if row is None:
+                raise LookupError("no world")
+            self._world = World.from_json(json.loads(row[0]))
+            self._version = version
+        return self._world
+
+    def _save(self, world: World, old_now: int) -> None:
+        data = json.dumps(world.to_json(), sort_keys=True, separators=(",", ":"))
+        self._db.execute("INSERT OR REPLACE INTO world (id, data) VALUES (1, ?)", (data,))
+        if world.out_metrics:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                world.out_metrics,
+            )
+            world.out_metrics.clear()
+        if world.out_activities:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO activities (id, grp, started, data) VALUES (?, ?, ?, ?)",
+                [
+                    (a.id, a.group, a.started, json.dumps(a.to_json(), sort_keys=True))
+                    for a in world.out_activities.values()
+                ],
+            )
+            world.out_activities.clear()
+        # Group summaries beside the world: listing 2,000 groups need not load 40,000 instances.
+        self._db.execute("DELETE FROM groups")
+        self._db.executemany(
+            "INSERT INTO groups (pos, name, data) VALUES (?, ?, ?)",
+            [(n, g.name, group_summary(world, g)) for n, g in enumerate(world.groups.values())],
+        )
+        if old_now // 60 != world.now // 60:  # prune once per simulated hour
+            keep_from = world.now - int(world.history_days * 1440)
+            self._db.execute("DELETE FROM metrics WHERE minute < ?", (keep_from,))
+            self._db.execute(
+                "DELETE FROM activities WHERE started < ?", (world.now - ACTIVITY_DAYS * 1440,)
+            )
+        self._version = int(self._meta("version") or 0) + 1
+        self._set_meta("version", str(self._version))
+        self._set_meta("now", str(world.now))
+        self._world = world
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def ensure(self) -> None:
+        """Create the world (with its pre-simulated history) if the database has none."""
+        with self.lock:
+            if self._meta("version") is not None:
+                return
+        with self._txn("IMMEDIATE"):
+            if self._meta("version") is None:
+                self._create(self.spec)
+
+    def _create(self, spec: WorldSpec) -> None:
+        # The version keeps counting across resets, so other processes' caches see the change.
+        version = self._meta("version") or "0"
+        for table in ("meta", "world", "metrics", "activities", "groups"):
+            self._db.execute(f"DELETE FROM {table}")
+        world = build_world(spec)
+        self._set_meta("world", spec.world)
+        self._set_meta("seed", str(spec.seed))
+        self._set_meta("groups", str(len(world.groups)))
+        self._set_meta("version", version)
+        self._world = None
+        target = minute_of(START)
+        old = world.now
+        while world.now < target:
+            engine.tick(world, world.now)
+        self._save(world, old)
+
+    def reset(self, spec: WorldSpec) -> None:
+        with self._txn("IMMEDIATE"):
+            self._create(spec)
+        self.spec = spec
+
+    # -- the clock --------------------------------------------------------------------------------
+
+    def _catch_up(self, world: World, speed: float) -> None:
+        """Advance ``world`` to the simulated "now" implied by wall time x speed."""
+        anchor_text = self._meta("anchor")
+        if speed <= 0:
+            if anchor_text is not None:
+                self._set_meta("anchor", None)  # paused: no wall time stays in the state
+            return
+        wall = self._clock()
+        anchor = json.loads(anchor_text) if anchor_text else None
+        if anchor is None or anchor["speed"] != speed:
+            self._set_meta(
+                "anchor",
+                json.dumps(
+                    {"wall": wall, "sim_s": world.now * 60.0, "speed": speed}, sort_keys=True
+                ),
+            )
+            return
+        target = math.floor((anchor["sim_s"] + (wall - anchor["wall"]) * speed) / 60.0)
+        limit = world.now + MAX_CATCH_UP_MIN.get(world.name, 60)
+        if target > limit:  # nobody watched for a long time: skip the rest of the gap
+            target = limit
+            self._set_meta(
+                "anchor",
+                json.dumps({"wall": wall, "sim_s": target * 60.0, "speed": speed}, sort_keys=True),
+            )
+        while world.now < target:
+            engine.tick(world, world.now)
+
+    def sync(self, speed: float) -> World:
+        """The world as of now: caught up under a write lock when the clock runs, else as stored."""
+        self.ensure()
+        with self._txn("DEFERRED"):
+            if speed <= 0 and self._meta("anchor") is None:
+                return self._load()
+        return self.mutate(lambda world: world, speed=speed, writes=False)
+
+    def mutate(self, change: Callable[[World], T], *, speed: float, writes: bool = True) -> T:
+        """Run ``change`` on the caught-up world and store the result, all in one write lock.
+        ``writes=False`` promises that ``change`` only reads (the world is saved if time moved)."""
+        self.ensure()
+        with self._txn("IMMEDIATE"):
+            world = self._load()
+            old_now = world.now
+            try:
+                self._catch_up(world, speed)
+                result = change(world)
+                if writes or world.now != old_now or world.out_activities:
+                    self._save(world, old_now)
+            except BaseException:
+                self._world = None  # the cached copy may be half-changed
+                raise
+            return result
+
+    def advance(self, minutes: int, *, speed: float) -> World:
+        def run(world: World) -> World:
+            for _ in range(minutes):
+                engine.tick(world, world.now)
+            return world
+
+        return self.mutate(run, speed=speed)
+
+    # -- reads ------------------------------------------------------------------------------------
+
+    def group_summaries(self, speed: float) -> list[Group] | None:
+        """Every group without its instances, straight from the table; None when the clock runs
+        (the world must be caught up first) or the table is not there yet."""
+        if speed > 0:
+            return None
+        self.ensure()
+        with self._txn("DEFERRED"):
+            if self._meta("anchor") is not None:
+                return None
+            rows = self._db.execute("SELECT data FROM groups ORDER BY pos").fetchall()
+        return [group_from_summary(r[0]) for r in rows] or None
+
+    def metrics(self, group: str, since_minute: int) -> list[tuple[Any, ...]]:
+        with self.lock:
+            return self._db.execute(
+                "SELECT * FROM metrics WHERE grp = ? AND minute >= ? ORDER BY minute",
+                (group, since_minute),
+            ).fetchall()
+
+    def activities(self, group: str | None, limit: int) -> list[SimActivity]:
+        with self.lock:
+            return self._activities(group, limit)
+
+    def _activities(self, group: str | None, limit: int) -> list[SimActivity]:
+        if group is None:
+            rows = self._db.execute(
+                "SELECT data FROM activities ORDER BY started DESC, id DESC LIMIT ?", (limit,)
+            ).fetchall()
+        else:
+            rows = self._db.execute(
+                "SELECT data FROM activities WHERE grp = ? ORDER BY started DESC, id DESC LIMIT ?",
+                (group, limit),
+            ).fetchall()
+        return [SimActivity.from_json(json.loads(r[0])) for r in rows]
+
+    def info(self) -> dict[str, str]:
+        with self.lock:
+            return dict(self._db.execute("SELECT key, value FROM meta").fetchall())

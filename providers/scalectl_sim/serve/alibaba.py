@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -361,16 +360,4 @@ def make_server(
         reader, writer, access_key_id=access_key_id, access_key_secret=access_key_secret
     )
     server = EmulatorServer(api.handle, api.action_of, AlibabaFaults(), host=host, port=port)
-    default_handle_error = server.httpd.handle_error
-
-    def handle_error(request: Any, client_address: Any) -> None:
-        # A client that timed out (the "slow" fault) hangs up before the reply: not an error.
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        default_handle_error(request, client_address)
-
-    server.httpd.handle_error = handle_error  # type: ignore[method-assign]
-    # The shared handler writes headers and body separately; with Nagle on, each reply waits
-    # for the client's delayed ACK (about 40 ms a call on loopback).
-    server.httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
     return server

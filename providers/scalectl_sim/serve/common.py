@@ -80,16 +80,21 @@ class FaultBoard:
         return None
 
 
-Handler = Callable[[Request], tuple[str, Reply]]
-"""A cloud's handler: returns (action name, reply). FaultReplies turn a fault into that cloud's
-own error envelope."""
-
-
 class FaultReplies:
     """How a cloud words each fault: overridden per cloud."""
 
     def reply(self, kind: str, action: str) -> Reply:  # pragma: no cover - overridden
         return Reply.json(500, {"error": kind})
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (timeout fault, Ctrl-C) is not the server's error to print.
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class EmulatorServer:
@@ -111,6 +116,9 @@ class EmulatorServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: without this every reply waits ~40 ms
+            # for the client's delayed ACK.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 return  # quiet: requests carry signatures; never log them
@@ -127,6 +135,7 @@ class EmulatorServer:
                     body=body,
                     host=self.headers.get("Host", ""),
                 )
+                reply: Reply | None
                 if parts.path.startswith("/__sim/"):
                     reply = server._control(request)
                 else:
@@ -147,7 +156,7 @@ class EmulatorServer:
         self._handler_fn = handler
         self._action_of = action_of
         self._fault_replies = faults
-        self.httpd = ThreadingHTTPServer((host, port), _Handler)
+        self.httpd = _QuietServer((host, port), _Handler)
         self.httpd.daemon_threads = True
         self.port = int(self.httpd.server_address[1])
         self.host = host

@@ -349,7 +349,8 @@ class Console:
                     field="group",
                 )
         current = self.reader.list_rules()
-        return plan_rules(wanted, current, groups, self.reader.capabilities())
+        canonical = getattr(self.reader, "canonical_rule", None)
+        return plan_rules(wanted, current, groups, self.reader.capabilities(), canonical)
 
     def apply_plan(self, plan: RulePlan, *, confirmed: bool) -> ApplyOutcome:
         """Apply changes in order; stop at the first failure and report what was applied."""

@@ -7,7 +7,7 @@ deleted. What the provider cannot express is listed with the reason and never ap
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -119,8 +119,15 @@ def plan_rules(
     current_rules: Sequence[AnyRule],
     groups: Sequence[Group],
     capabilities: Capabilities,
+    canonical: Callable[[AnyRule], AnyRule] | None = None,
 ) -> RulePlan:
-    """Diff ``wanted`` against the provider's rules for the groups ``wanted`` names."""
+    """Diff ``wanted`` against the provider's rules for the groups ``wanted`` names.
+
+    ``canonical`` turns a wanted rule into the form the provider will report it back in (a cron
+    shifted to the cloud's time zone, a field the cloud does not keep dropped), so a rule that is
+    already in place is not planned again.
+    """
+    canon = canonical or (lambda rule: rule)
     by_name = {g.name: g for g in groups}
     touched = sorted({r.group for r in wanted.rules} | {b.group for b in wanted.bounds})
     changes: list[Change] = []
@@ -153,10 +160,9 @@ def plan_rules(
         existing = have_rules.get(key)
         if existing is None:
             changes.append(Change("create", rule.group, rule.name, None, rule))
-        elif existing != rule:
-            changes.append(
-                Change("modify", rule.group, rule.name, existing, rule, diff_fields(existing, rule))
-            )
+        elif existing != canon(rule):
+            differing = diff_fields(existing, canon(rule))
+            changes.append(Change("modify", rule.group, rule.name, existing, rule, differing))
     for key in sorted(have_rules):
         if key not in want_rules:
             rule = have_rules[key]

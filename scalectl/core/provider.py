@@ -131,6 +131,10 @@ class ProviderReader(Protocol):
 
     def close(self) -> None: ...
 
+    # Optional: ``canonical_rule(rule) -> rule`` returns a rule as this provider will report it
+    # back after a put (time zone shifted, fields it does not keep dropped). The planner uses it
+    # so that rules already in place are not planned again.
+
 
 @runtime_checkable
 class ProviderWriter(Protocol):

@@ -11,8 +11,16 @@ ACTOR = Actor(user="ops", host="box", identity="acct-1")
 
 def add(log: AuditLog, n: int, action: str = "scale") -> None:
     for i in range(n):
-        log.append(actor=ACTOR, profile="sim", provider="sim", action=action, target=f"web{i}",
-                   params={"desired": i}, result="ok", request_ids=(f"req-{i}",))
+        log.append(
+            actor=ACTOR,
+            profile="sim",
+            provider="sim",
+            action=action,
+            target=f"web{i}",
+            params={"desired": i},
+            result="ok",
+            request_ids=(f"req-{i}",),
+        )
 
 
 def test_chain_verifies_and_links(tmp_path: Path) -> None:

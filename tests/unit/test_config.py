@@ -57,8 +57,9 @@ def test_secret_in_world_readable_config_is_refused(home: Path) -> None:
     assert "secret-looking key 'extra.secret_key'" in str(err.value)
 
 
-def test_config_env_and_option_precedence(home: Path, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_env_and_option_precedence(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     other = tmp_path / "other.toml"
     other.write_text('default_profile = "x"\n[profiles.x]\nprovider = "sim"\n')
     monkeypatch.setenv("SCALECTL_CONFIG", str(other))

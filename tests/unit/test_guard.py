@@ -7,11 +7,18 @@ from scalectl.core.guard import ScaleTarget, check_bounds, check_scale
 from scalectl.core.timeparse import parse_duration
 
 
-@pytest.mark.parametrize(("text", "current", "expected"), [
-    ("8", 4, 8), ("+2", 4, 6), ("-1", 4, 3), ("+50%", 4, 6), ("-25%", 4, 3),
-    ("+10%", 4, 5),  # 0.4 of an instance rounds to 1 (AWS)
-    ("-25%", 10, 8),  # -2.5 truncates toward zero
-])
+@pytest.mark.parametrize(
+    ("text", "current", "expected"),
+    [
+        ("8", 4, 8),
+        ("+2", 4, 6),
+        ("-1", 4, 3),
+        ("+50%", 4, 6),
+        ("-25%", 4, 3),
+        ("+10%", 4, 5),  # 0.4 of an instance rounds to 1 (AWS)
+        ("-25%", 10, 8),  # -2.5 truncates toward zero
+    ],
+)
 def test_targets(text: str, current: int, expected: int) -> None:
     assert ScaleTarget.parse(text).resolve(current) == expected
 
@@ -23,9 +30,18 @@ def test_bad_targets(text: str) -> None:
 
 
 def scale(**overrides: object) -> object:
-    args: dict[str, object] = dict(group="web", current=4, desired=8, min_size=2, max_size=20,
-                                   read_only=False, step_limit=10, force=False,
-                                   honor_cooldown=False, cooldown_left_s=0.0)
+    args: dict[str, object] = dict(
+        group="web",
+        current=4,
+        desired=8,
+        min_size=2,
+        max_size=20,
+        read_only=False,
+        step_limit=10,
+        force=False,
+        honor_cooldown=False,
+        cooldown_left_s=0.0,
+    )
     args.update(overrides)
     return check_scale(**args)  # type: ignore[arg-type]
 
@@ -35,14 +51,17 @@ def test_allowed() -> None:
     assert verdict.allowed and not verdict.warnings  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize(("overrides", "rule", "words"), [
-    ({"read_only": True}, "read_only", "read-only"),
-    ({"desired": 21}, "bounds", "above web's max 20"),
-    ({"desired": 1}, "bounds", "below web's min 2"),
-    ({"desired": 0, "min_size": 0}, "zero", "--force"),
-    ({"desired": 15, "current": 2}, "step_limit", "larger than the limit 10"),
-    ({"honor_cooldown": True, "cooldown_left_s": 40.0}, "cooldown", "40 s"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "rule", "words"),
+    [
+        ({"read_only": True}, "read_only", "read-only"),
+        ({"desired": 21}, "bounds", "above web's max 20"),
+        ({"desired": 1}, "bounds", "below web's min 2"),
+        ({"desired": 0, "min_size": 0}, "zero", "--force"),
+        ({"desired": 15, "current": 2}, "step_limit", "larger than the limit 10"),
+        ({"honor_cooldown": True, "cooldown_left_s": 40.0}, "cooldown", "40 s"),
+    ],
+)
 def test_refusals(overrides: dict[str, object], rule: str, words: str) -> None:
     verdict = scale(**overrides)
     assert not verdict.allowed  # type: ignore[attr-defined]
@@ -61,13 +80,17 @@ def test_cooldown_is_a_warning_for_manual_scaling() -> None:
 
 
 def test_bounds() -> None:
-    assert not check_bounds(group="w", min_size=5, max_size=2, desired=None, read_only=False).allowed
+    assert not check_bounds(
+        group="w", min_size=5, max_size=2, desired=None, read_only=False
+    ).allowed
     assert not check_bounds(group="w", min_size=1, max_size=2, desired=3, read_only=False).allowed
     assert check_bounds(group="w", min_size=1, max_size=5, desired=3, read_only=False).allowed
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("10m", 600), ("2h", 7200),
-                                               ("1d", 86400), ("1h30m", 5400), ("120", 120)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("10m", 600), ("2h", 7200), ("1d", 86400), ("1h30m", 5400), ("120", 120)],
+)
 def test_durations(text: str, seconds: int) -> None:
     assert parse_duration(text).total_seconds() == seconds
 

@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "monitor": "scalectl.cli.cmd_tui:monitor",
     "tui": "scalectl.cli.cmd_tui:tui",
     "sim": "scalectl.cli.cmd_sim:sim",
+    "backtest": "scalectl.cli.cmd_foresight:backtest",
+    "forecast": "scalectl.cli.cmd_foresight:forecast",
 }
 
 

@@ -30,8 +30,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from heapq import merge
-from itertools import accumulate, compress, count, islice
+from itertools import accumulate, chain, compress, count, islice
 from operator import and_, sub
 from typing import Any, Literal, cast
 
@@ -646,7 +645,7 @@ class _Replay:
     # -- which ticks in (begin, end) need decide() --
 
     def _candidates(self, begin: int, end: int) -> Iterator[int]:
-        """Ticks t in (begin, end) where decide() may act, in order (duplicates possible).
+        """Ticks t in (begin, end) where decide() may act, in order.
 
         Tick t reads minutes [t - span, t); minutes [begin, end - 1) are measured, at a constant
         warm count. With every datapoint real, an alarm decides on its N most recent periods,
@@ -698,7 +697,8 @@ class _Replay:
                 if ready > begin + 1:
                     ticks = filter(ready.__le__, ticks)  # binds ready now, unlike a closure
             streams.append(ticks)
-        return merge(*streams)
+        # Chunks are short (CHUNK minutes): sorting the union in C beats a lazy heap merge.
+        return iter(sorted(set(chain.from_iterable(streams))))
 
     # -- the loop --
 

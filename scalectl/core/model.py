@@ -276,12 +276,20 @@ class Alarm:
     # Who owns the alarm: "user", or "target_tracking" for alarms a target-tracking rule manages.
     managed_by: str = "user"
     native_metric: str = ""
+    # "metric" (a threshold on a metric), "composite" (AND/OR/NOT of other alarms' states) or
+    # "predictive" (the forecast of a metric crosses the threshold within horizon_s).
+    kind: str = "metric"
+    rule: str = ""  # composite: the expression, e.g. ALARM("a") AND NOT OK("b")
+    parts: tuple[str, ...] = ()  # composite: the alarms it combines
+    horizon_s: int | None = None  # predictive: how far ahead it looks
+    expected_at: datetime | None = None  # predictive: when the forecast breaches
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "name": self.name,
             "provider": self.provider,
+            "kind": self.kind,
             "state": self.state.value,
             "metric": self.metric,
             "comparison": self.comparison.value,
@@ -297,6 +305,10 @@ class Alarm:
             "actions": list(self.actions),
             "managed_by": self.managed_by,
             "native_metric": self.native_metric,
+            "rule": self.rule,
+            "parts": list(self.parts),
+            "horizon_s": self.horizon_s,
+            "expected_at": iso(self.expected_at),
         }
 
 

@@ -1,0 +1,908 @@
+"""The scalectl TUI: a dashboard over the Console, and the on-call monitor view.
+
+Thin by design: it shows what the provider reader returns and sends every change through the
+Console, which decides. Provider calls run in thread workers that post messages and never touch
+a widget; they are serialized by one lock, so polls never overlap each other or a write. Each
+poll re-arms its timer when it completes, and its reply carries a generation number: a reply
+from before a window change or a reset is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.color import Color, ColorParseError
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Static
+
+from scalectl.core.console import Console
+from scalectl.core.errors import InputError, RefusedError, ScalectlError
+from scalectl.core.model import ActivityStatus, Alarm, Balancer, Group
+from scalectl.core.provider import AnyRule
+from scalectl.core.rules import GroupBounds, RuleSet
+from scalectl.i18n import resolve_lang, set_lang, t
+from scalectl.tui import fmt
+from scalectl.tui.charts import WINDOWS, CapacityChart, MetricChart, window_label
+from scalectl.tui.keys import MUTATING_ACTIONS, Mode, table
+from scalectl.tui.live import (
+    ActionDone,
+    ChartArrived,
+    ChartData,
+    DataArrived,
+    Outcome,
+    Snapshot,
+    fetch,
+    fetch_chart,
+)
+from scalectl.tui.panels import KeyedTable, Panel, Row
+from scalectl.tui.screens.detail import GroupDetailScreen
+from scalectl.tui.screens.help import HelpScreen
+from scalectl.tui.screens.rules import PlanModal, RulesFileModal, RulesScreen
+from scalectl.tui.screens.scale import ScaleModal, ScaleRequest
+from scalectl.tui.themes import DEFAULT_THEME, discover
+
+if TYPE_CHECKING:
+    from scalectl.cli.context import AppContext
+
+GROUP_COLUMNS = (
+    ("name", "col.name"),
+    ("capacity", "col.capacity"),
+    ("bar", "col.bar"),
+    ("status", "col.status"),
+    ("metric", "col.metric"),
+    ("rules", "col.rules"),
+)
+BALANCER_COLUMNS = (
+    ("balancer", "col.balancer"),
+    ("listener", "col.listener"),
+    ("algorithm", "col.algorithm"),
+    ("health", "col.health"),
+    ("share", "col.share"),
+)
+ALARM_COLUMNS = (
+    ("state", "col.state"),
+    ("name", "col.name"),
+    ("group", "col.group"),
+    ("value", "col.value"),
+    ("since", "col.since"),
+)
+ACTIVITY_COLUMNS = (
+    ("started", "col.started"),
+    ("group", "col.group"),
+    ("status", "col.status"),
+    ("change", "col.change"),
+    ("cause", "col.cause"),
+)
+MAX_BACKOFF_S = 30.0
+_CAUSE_TIME = re.compile(r"^At \S+ ")  # the Started column already says when
+# Keys that act on the dashboard's tables; on another screen they stand down.
+DASHBOARD_ACTIONS = frozenset(
+    {"open_group", "scale", "rules", "filter", "clear_filter", "window", "balancers"}
+)
+THEME_CYCLE = ("scalectl-dark", "scalectl-light", "scalectl-high-contrast")
+
+
+# --- rows: pure functions of the data (no widget) ----------------------------------------------
+
+
+RowCache = dict[str, tuple[object, Row]]
+
+
+def group_rows(
+    groups: list[Group],
+    rules: list[AnyRule],
+    running: set[str],
+    pattern: str,
+    cache: RowCache | None = None,
+) -> list[Row]:
+    """The groups table's rows. With ``cache``, a group whose inputs did not change reuses its
+    previous row objects, so a refresh of thousands of unchanged groups formats nothing."""
+    by_group: dict[str, list[AnyRule]] = {}
+    for rule in rules:
+        by_group.setdefault(rule.group, []).append(rule)
+    matcher = group_matcher(pattern)
+    palette = fmt.palette_version()
+    rows: list[Row] = []
+    for g in groups:
+        if not matcher(g.name):
+            continue
+        own = by_group.get(g.name, [])
+        is_running = g.name in running
+        inputs = (g, tuple(own), is_running, palette)
+        if cache is not None:
+            hit = cache.get(g.name)
+            if hit is not None and hit[0] == inputs:
+                rows.append(hit[1])
+                continue
+        target = next(
+            (
+                float(getattr(r, "target", 0))
+                for r in own
+                if r.kind == "target_tracking" and r.enabled and getattr(r, "metric", "") == "cpu"
+            ),
+            None,
+        )
+        row: Row = (
+            g.name,
+            (
+                Text(g.name, style="bold"),
+                Text(fmt.capacity(g)),
+                Text(fmt.bar(g.desired, g.max), style=fmt.style("$primary")),
+                fmt.status_cell(g, is_running),
+                fmt.metric_cell(g, target),
+                Text(fmt.rule_summary(own)),
+            ),
+        )
+        if cache is not None:
+            cache[g.name] = (inputs, row)
+        rows.append(row)
+    return rows
+
+
+def group_matcher(pattern: str) -> Callable[[str], bool]:
+    """k9s-style filter: a regex (case-insensitive), ``!`` in front inverts it."""
+    invert = pattern.startswith("!")
+    body = pattern[1:] if invert else pattern
+    if not body:
+        return lambda _name: True
+    try:
+        regex = re.compile(body, re.IGNORECASE)
+    except re.error:
+        regex = re.compile(re.escape(body), re.IGNORECASE)
+    return lambda name: bool(regex.search(name)) != invert
+
+
+def balancer_rows(balancers: list[Balancer], group: Group | None) -> list[Row]:
+    rows: list[Row] = []
+    for lb in balancers:
+        if group is not None and not ({group.id, group.name} & set(lb.group_ids)):
+            continue
+        for listener in lb.listeners:
+            rows.append(
+                (
+                    f"{lb.id}/{listener.id or listener.port}",
+                    (
+                        Text(lb.name, style="bold"),
+                        Text(f"{listener.protocol}:{listener.port}"),
+                        Text(listener.algorithm.value),
+                        Text(""),
+                        Text(""),
+                    ),
+                )
+            )
+        for backend in sorted(lb.backends, key=lambda b: b.id):
+            share = "" if backend.load_share is None else f"{backend.load_share * 100:.0f}%"
+            rows.append(
+                (
+                    f"{lb.id}/{backend.id}:{backend.port}",
+                    (
+                        Text(""),
+                        Text(f"{backend.id}:{backend.port}", style="dim"),
+                        Text(f"w{backend.weight}"),
+                        fmt.health(backend.health),
+                        Text(share),
+                    ),
+                )
+            )
+    return rows
+
+
+def alarm_rows(alarms: list[Alarm], group: str | None, clock: datetime | None) -> list[Row]:
+    chosen = [a for a in alarms if group is None or a.group == group]
+    chosen.sort(key=lambda a: (fmt.ALARM_ORDER[a.state], a.name))
+    return [
+        (
+            a.id,
+            (
+                fmt.alarm_state(a),
+                Text(a.name),
+                Text(a.group),
+                Text(fmt.alarm_value(a)),
+                Text(fmt.short_time(a.since, clock)),
+            ),
+        )
+        for a in chosen
+    ]
+
+
+def activity_rows(
+    snapshot_activity: list[Any], group: str | None, clock: datetime | None
+) -> list[Row]:
+    chosen = [a for a in snapshot_activity if group is None or a.group == group]
+    chosen.sort(key=lambda a: a.started_at, reverse=True)
+    return [
+        (
+            a.id,
+            (
+                Text(fmt.short_time(a.started_at, clock)),
+                Text(a.group),
+                fmt.activity_status(a),
+                Text(fmt.activity_change(a)),
+                Text(_CAUSE_TIME.sub("", a.cause.splitlines()[0]) if a.cause else a.description),
+            ),
+        )
+        for a in chosen[:50]
+    ]
+
+
+# --- the app ---------------------------------------------------------------------------------
+
+
+class ScalectlApp(App[None]):
+    TITLE = "scalectl"
+    CSS = """
+    Screen { layers: base; }
+    #header { height: 1; background: $panel; color: $text; padding: 0 1; }
+    #header.-ro { background: $warning 30%; }
+    .dash-row { height: 1fr; }
+    #groups-panel { width: 3fr; }
+    #charts-panel { width: 2fr; }
+    #filter { dock: bottom; display: none; height: 3; }
+    /* Narrow screens: two panels in the bottom row; b swaps activity and balancers. */
+    Screen.-narrow #balancers-panel { display: none; }
+    Screen.-narrow.-balancers #balancers-panel { display: block; }
+    Screen.-narrow.-balancers #activity-panel { display: none; }
+    #filter.-active { display: block; }
+    .-monitor-alarms { height: 1fr; }
+    """
+    ENABLE_COMMAND_PALETTE = True
+    COMMAND_PALETTE_BINDING = "colon"
+
+    def __init__(
+        self,
+        *,
+        console: Console,
+        profile_name: str,
+        provider: str,
+        region: str,
+        mode: Mode = Mode.NORMAL,
+        accent: str | None = None,
+        interval: float = 2.0,
+        theme: str = DEFAULT_THEME,
+        themes_dir: Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        # A read-only console is always shown as the monitor's rules: no mutating key at all.
+        self.mode = Mode.MONITOR if console.read_only else mode
+        super().__init__()
+        # Below 150 columns the bottom row shows two panels; b swaps activity and balancers.
+        self.HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+        self.core = console
+        self.profile_name = profile_name
+        self.provider_name = provider
+        self.region = region
+        self.accent = _colour(accent)
+        self.interval = interval
+        self.clock = clock
+        self.themes_dir = themes_dir
+        self.wanted_theme = theme
+        self.provider_lock = threading.RLock()
+        self.generation = 0
+        self.window_index = 1
+        self.pattern = ""
+        self.snapshot: Snapshot | None = None
+        self.chart: ChartData | None = None
+        self.selected: str | None = None
+        self.polls = 0
+        self.failures = 0
+        self._polling = False
+        self._timer: Timer | None = None
+        self._chart_timer: Timer | None = None
+        self._in_service: dict[str, deque[tuple[datetime, int]]] = {}
+        self._row_cache: RowCache = {}
+        self.last_apply_s = 0.0  # UI-thread time of the last refresh (benchmarks read it)
+        self.commands = table(self.mode)
+        for command in self.commands:
+            self.bind(
+                command.key,
+                command.action,
+                description=command.title,
+                show=command.show,
+                key_display=command.key_display,
+            )
+        if self.mode is Mode.MONITOR:
+            self.add_class("-monitor")
+
+    # -- layout --------------------------------------------------------------------------------
+
+    @property
+    def main(self) -> Screen[Any]:
+        """The dashboard (the default screen), whichever screen is on top."""
+        return self.screen_stack[0]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="header")
+        groups = Panel(t("panel.groups"), id="groups-panel")
+        charts = Panel(t("panel.charts"), id="charts-panel")
+        if self.mode is Mode.MONITOR:
+            with Panel(t("panel.alarms"), id="alarms-panel") as alarms:
+                alarms.add_class("-monitor-alarms")
+                yield KeyedTable(ALARM_COLUMNS, id="alarms")
+            with Horizontal(classes="dash-row"):
+                with groups:
+                    yield KeyedTable(GROUP_COLUMNS, id="groups")
+                with charts:
+                    yield MetricChart(id="metric-chart")
+                    yield CapacityChart(id="capacity-chart")
+            with Horizontal(classes="dash-row"):
+                with Panel(t("panel.activity"), id="activity-panel"):
+                    yield KeyedTable(ACTIVITY_COLUMNS, id="activity")
+                with Panel(t("panel.balancers"), id="balancers-panel"):
+                    yield KeyedTable(BALANCER_COLUMNS, id="balancers")
+        else:
+            with Horizontal(classes="dash-row"):
+                with groups:
+                    yield KeyedTable(GROUP_COLUMNS, id="groups")
+                with charts:
+                    yield MetricChart(id="metric-chart")
+                    yield CapacityChart(id="capacity-chart")
+            with Horizontal(classes="dash-row"):
+                with Panel(t("panel.alarms"), id="alarms-panel"):
+                    yield KeyedTable(ALARM_COLUMNS, id="alarms")
+                with Panel(t("panel.balancers"), id="balancers-panel"):
+                    yield KeyedTable(BALANCER_COLUMNS, id="balancers")
+                with Panel(t("panel.activity"), id="activity-panel"):
+                    yield KeyedTable(ACTIVITY_COLUMNS, id="activity")
+        yield Input(placeholder=t("filter.placeholder"), id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        themes, problems = discover(self.themes_dir)
+        for theme in themes:
+            self.register_theme(theme)
+        for problem in problems:
+            self.notify(
+                t("notice.theme_error", path=problem.path, error=problem.message),
+                severity="error",
+            )
+        for name in (self.wanted_theme, DEFAULT_THEME):
+            if name in self.available_themes:
+                self.theme = name
+                break
+        self.theme_changed_signal.subscribe(self, lambda _theme: self._on_theme())
+        self._on_theme()
+        self.frame(self.screen)
+        groups = self.main.query_one("#groups", KeyedTable)
+        # Enter opens the group (the table's own Enter, relabelled so the footer says so).
+        groups._bindings.key_to_bindings["enter"] = [
+            Binding("enter", "select_cursor", t("key.open"))
+        ]
+        groups.focus()
+        self.render_header()
+        self.set_interval(1.0, self.tick)
+        self.poll()
+
+    def frame(self, screen: Screen[Any]) -> None:
+        """A profile's accent frames every full screen (production in red)."""
+        if self.accent is not None:
+            screen.styles.border = ("heavy", self.accent)
+
+    def _on_theme(self) -> None:
+        fmt.set_palette(
+            {
+                k: self.theme_variables.get(k, "")
+                for k in ("error", "warning", "success", "accent", "primary")
+            }
+        )
+        if self.snapshot is not None:
+            self.apply(self.snapshot)
+
+    # -- polling -------------------------------------------------------------------------------
+
+    @property
+    def window(self) -> timedelta:
+        return WINDOWS[self.window_index]
+
+    def poll(self) -> None:
+        if self._polling:
+            return  # one poll at a time: a slow provider delays the next one, never stacks them
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._polling = True
+        self._poll(self.generation, self.selected, self.window)
+
+    @work(thread=True, group="poll", exit_on_error=False)
+    def _poll(self, generation: int, group: str | None, window: timedelta) -> None:
+        with self.provider_lock:
+            snapshot = fetch(self.core.reader, generation, group, window)
+        self.post_message(DataArrived(snapshot))
+
+    def on_data_arrived(self, message: DataArrived) -> None:
+        self._polling = False
+        snapshot = message.snapshot
+        self.polls += 1
+        if snapshot.generation == self.generation:
+            self.absorb(snapshot)
+        failed = any(
+            not o.ok
+            for o in (snapshot.groups, snapshot.balancers, snapshot.alarms, snapshot.activity)
+        )
+        self.failures = self.failures + 1 if failed else 0
+        delay = self.retry_delay()
+        if failed:
+            self.mark_errors(snapshot, self.clock() + delay)
+        self._timer = self.set_timer(delay, self.poll)
+
+    def retry_delay(self) -> float:
+        if not self.failures:
+            return self.interval
+        return float(min(MAX_BACKOFF_S, self.interval * 2 ** (self.failures - 1)))
+
+    def absorb(self, fresh: Snapshot) -> None:
+        previous = self.snapshot
+        recovered = previous is not None and self.failures > 0 and fresh.groups.ok
+        snapshot = fresh
+        # Keep the last good data of a failing source: stale is better than blank.
+        if previous is not None:
+            snapshot = Snapshot(
+                generation=fresh.generation,
+                clock=fresh.clock or previous.clock,
+                groups=fresh.groups if fresh.groups.ok else previous.groups,
+                balancers=fresh.balancers if fresh.balancers.ok else previous.balancers,
+                alarms=fresh.alarms if fresh.alarms.ok else previous.alarms,
+                activity=fresh.activity if fresh.activity.ok else previous.activity,
+                rules=fresh.rules if fresh.rules.ok else previous.rules,
+                charts=fresh.charts,
+                took_s=fresh.took_s,
+            )
+        self.snapshot = snapshot
+        now = self.clock()
+        for outcome, panel_id in (
+            (fresh.groups, "#groups-panel"),
+            (fresh.balancers, "#balancers-panel"),
+            (fresh.alarms, "#alarms-panel"),
+            (fresh.activity, "#activity-panel"),
+        ):
+            if outcome.ok:
+                self.main.query_one(panel_id, Panel).mark(now)
+        if snapshot.clock is not None and snapshot.groups.value:
+            for g in snapshot.groups.value:
+                history = self._in_service.setdefault(g.name, deque(maxlen=1440))
+                if not history or history[-1][0] != snapshot.clock:
+                    history.append((snapshot.clock, g.in_service))
+        if snapshot.charts is not None:
+            self.take_chart(snapshot.charts)
+        self.apply(snapshot)
+        if recovered:
+            self.notify(t("notice.recovered"))
+
+    def mark_errors(self, snapshot: Snapshot, retry_at: float) -> None:
+        now = self.clock()
+        for outcome, panel_id in (
+            (snapshot.groups, "#groups-panel"),
+            (snapshot.balancers, "#balancers-panel"),
+            (snapshot.alarms, "#alarms-panel"),
+            (snapshot.activity, "#activity-panel"),
+        ):
+            if not outcome.ok:
+                self.main.query_one(panel_id, Panel).mark(
+                    now, error=outcome.error, retry_at=retry_at, ok=False
+                )
+
+    def apply(self, snapshot: Snapshot) -> None:
+        """Show a snapshot: each table synced by key; only changed cells are written."""
+        started = time.perf_counter()
+        groups = snapshot.groups.value or []
+        activities = snapshot.activity.value or []
+        running = {a.group for a in activities if a.status is ActivityStatus.IN_PROGRESS}
+        table_ = self.main.query_one("#groups", KeyedTable)
+        table_.sync(
+            group_rows(groups, snapshot.rules.value or [], running, self.pattern, self._row_cache)
+        )
+        if self.selected is None or self.selected not in table_.keys:
+            self.select(table_.current_key)
+        else:
+            self.refilter()
+        self.render_header()
+        self.last_apply_s = time.perf_counter() - started
+
+    def refilter(self) -> None:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        name = self.selected
+        group = next((g for g in snapshot.groups.value or [] if g.name == name), None)
+        self.main.query_one("#balancers", KeyedTable).sync(
+            balancer_rows(snapshot.balancers.value or [], group)
+        )
+        alarm_group = None if self.mode is Mode.MONITOR else name
+        self.main.query_one("#alarms", KeyedTable).sync(
+            alarm_rows(snapshot.alarms.value or [], alarm_group, snapshot.clock)
+        )
+        self.main.query_one("#activity", KeyedTable).sync(
+            activity_rows(snapshot.activity.value or [], name, snapshot.clock)
+        )
+        for panel_id in ("#balancers-panel", "#activity-panel") + (
+            () if self.mode is Mode.MONITOR else ("#alarms-panel",)
+        ):
+            self.main.query_one(panel_id, Panel).set_title(name or "")
+        self.draw_charts()
+
+    def take_chart(self, chart: Outcome[ChartData]) -> None:
+        panel = self.main.query_one("#charts-panel", Panel)
+        if chart.ok and chart.value is not None:
+            self.chart = chart.value
+            panel.mark(self.clock())
+        else:
+            panel.mark(self.clock(), error=chart.error, ok=False)
+
+    def draw_charts(self) -> None:
+        snapshot = self.snapshot
+        chart = self.chart if self.chart is not None and self.chart.group == self.selected else None
+        clock = snapshot.clock if snapshot else None
+        current = None
+        if snapshot is not None and chart is not None:
+            current = next(
+                (g.desired for g in snapshot.groups.value or [] if g.name == chart.group), None
+            )
+        self.main.query_one("#charts-panel", Panel).set_title(self.selected or "")
+        self.main.query_one(MetricChart).show(chart, clock)
+        history = list(self._in_service.get(self.selected or "", ()))
+        self.main.query_one(CapacityChart).show(chart, clock, current, history)
+
+    @on(DataTable.RowHighlighted, "#groups")
+    def group_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        name = str(event.row_key.value) if event.row_key is not None else None
+        if name != self.selected:
+            self.select(name)
+
+    def select(self, name: str | None) -> None:
+        """The group the other panels follow; its charts are fetched at once."""
+        self.selected = name
+        self.refilter()
+        if self._chart_timer is not None:
+            self._chart_timer.stop()
+        if name is not None:
+            # A short debounce: holding an arrow key fetches the charts of the group it stops on.
+            generation, window = self.generation, self.window
+            self._chart_timer = self.set_timer(
+                0.1, lambda: self._chart(generation, name, window), name="chart"
+            )
+
+    @work(thread=True, exclusive=True, group="chart", exit_on_error=False)
+    def _chart(self, generation: int, group: str, window: timedelta) -> None:
+        snapshot = self.snapshot
+        rules = (snapshot.rules.value or []) if snapshot else []
+        alarms = (snapshot.alarms.value or []) if snapshot else []
+        with self.provider_lock:
+            outcome = _attempt(lambda: fetch_chart(self.core.reader, group, window, rules, alarms))
+        self.post_message(ChartArrived(generation, outcome))
+
+    def on_chart_arrived(self, message: ChartArrived) -> None:
+        if message.generation != self.generation:
+            return
+        if message.chart.value is not None and message.chart.value.group != self.selected:
+            return
+        self.take_chart(message.chart)
+        self.draw_charts()
+
+    def tick(self) -> None:
+        now = self.clock()
+        screens = {self.main, self.screen}
+        for screen in screens:
+            for panel in screen.query(Panel):
+                panel.tick(now)
+        self.render_header()
+
+    def render_header(self) -> None:
+        snapshot = self.snapshot
+        fetched = self.main.query_one("#groups-panel", Panel).state.fetched_at
+        age = None if fetched is None else self.clock() - fetched
+        badge = t("header.ro") if self.core.read_only else t("header.rw")
+        text = Text()
+        name_style = f"bold on {self.accent}" if self.accent else "bold"
+        text.append(" scalectl ", style="bold reverse")
+        text.append(f" {self.profile_name} ", style=name_style)
+        text.append(f" {self.provider_name}/{self.region}")
+        if snapshot is not None and snapshot.clock is not None:
+            text.append(f" │ {t('header.clock')} {fmt.clock(snapshot.clock)}")
+        text.append(" │ ")
+        text.append(
+            f"[{badge}]", style=fmt.style("bold $warning" if self.core.read_only else "$success")
+        )
+        if self.mode is Mode.MONITOR:
+            text.append(f" {t('header.monitor')}", style="bold")
+        text.append(f" │ {t('header.data')} {fmt.age(age)}")
+        if self.pattern:
+            text.append(f" │ {t('header.filter')} /{self.pattern}", style=fmt.style("$accent"))
+        header = self.main.query_one("#header", Static)
+        header.update(text)
+        header.set_class(self.core.read_only, "-ro")
+
+    # -- keys ----------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        read_only = self.mode is not Mode.NORMAL or self.core.read_only
+        if action in MUTATING_ACTIONS and read_only:
+            return False
+        on_dashboard = self.screen is self.main
+        if action in DASHBOARD_ACTIONS and not on_dashboard:
+            # The group screens bind their own s / r; the dashboard's keys stay with it.
+            return isinstance(self.screen, GroupDetailScreen) and action in ("scale", "rules")
+        if action == "balancers":
+            return self.main.has_class("-narrow")  # wide screens show every panel
+        return True
+
+    def on_resize(self) -> None:
+        self.refresh_bindings()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        for command in self.commands:
+            if command.action in ("command_palette", "quit") or not self.check_action(
+                command.action, ()
+            ):
+                continue
+            yield SystemCommand(command.title, command.help, self._runner(command.action))
+        for name in THEME_CYCLE:
+            if name in self.available_themes:
+                yield SystemCommand(
+                    t("palette.theme", name=name),
+                    t("palette.theme.help", name=name),
+                    self._theme_setter(name),
+                )
+        for g in (self.snapshot.groups.value or []) if self.snapshot else []:
+            yield SystemCommand(
+                t("palette.group", name=g.name),
+                t("palette.group.help", name=g.name),
+                self._group_selector(g.name),
+                discover=False,
+            )
+        yield from super().get_system_commands(screen)
+
+    def _runner(self, action: str) -> Callable[[], Any]:
+        # Through run_action, so check_action applies to palette commands too.
+        return lambda: self.run_action(action)
+
+    def _theme_setter(self, name: str) -> Callable[[], None]:
+        def set_theme() -> None:
+            self.theme = name
+
+        return set_theme
+
+    def _group_selector(self, name: str) -> Callable[[], None]:
+        def select() -> None:
+            table_ = self.main.query_one("#groups", KeyedTable)
+            if name in table_.keys:
+                table_.move_cursor(row=table_.keys.index(name))
+                table_.focus()
+
+        return select
+
+    def selected_group(self) -> Group | None:
+        if self.snapshot is None:
+            return None
+        return next((g for g in self.snapshot.groups.value or [] if g.name == self.selected), None)
+
+    @on(DataTable.RowSelected, "#groups")
+    def group_selected(self) -> None:
+        self.action_open_group()
+
+    def action_open_group(self) -> None:
+        if self.selected:
+            self.push_screen(GroupDetailScreen(self.selected))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.mode, self.commands))
+
+    def action_refresh(self) -> None:
+        self.poll()
+
+    def action_balancers(self) -> None:
+        self.main.toggle_class("-balancers")
+
+    def action_window(self) -> None:
+        self.window_index = (self.window_index + 1) % len(WINDOWS)
+        self.generation += 1  # a poll in flight asked for the old window: drop its reply
+        self.chart = None
+        self.notify(t("notice.window", window=window_label(self.window)), timeout=2)
+        if self.selected:
+            self._chart(self.generation, self.selected, self.window)
+
+    def action_cycle_theme(self) -> None:
+        names = [n for n in THEME_CYCLE if n in self.available_themes]
+        index = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(index + 1) % len(names)]
+        self.notify(t("notice.theme", name=self.theme), timeout=2)
+
+    def action_filter(self) -> None:
+        box = self.main.query_one("#filter", Input)
+        box.value = self.pattern
+        box.add_class("-active")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.main.query_one("#filter", Input)
+        if self.pattern or box.has_class("-active"):
+            self.pattern = ""
+            box.value = ""
+            box.remove_class("-active")
+            self.main.query_one("#groups", KeyedTable).focus()
+            if self.snapshot is not None:
+                self.apply(self.snapshot)
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.pattern = event.value
+        if self.snapshot is not None:
+            self.apply(self.snapshot)
+
+    @on(Input.Submitted, "#filter")
+    def filter_kept(self) -> None:
+        self.main.query_one("#filter", Input).remove_class("-active")
+        self.main.query_one("#groups", KeyedTable).focus()
+
+    # -- changes: every one goes through the Console -----------------------------------------
+
+    def action_scale(self) -> None:
+        group = self.selected_group()
+        if group is not None:
+            self.push_screen(ScaleModal(group), self.scale_requested)
+
+    def scale_requested(self, request: ScaleRequest | None) -> None:
+        if request is not None:
+            self._scale(request)
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def _scale(self, request: ScaleRequest) -> None:
+        try:
+            with self.provider_lock:
+                plan, _result = self.core.scale(
+                    request.group,
+                    request.target,
+                    confirmed=True,
+                    reason=request.reason,
+                    honor_cooldown=request.honor_cooldown,
+                )
+        except ScalectlError as exc:
+            self.post_message(
+                ActionDone(t("scale.failed", group=request.group, error=exc), ok=False)
+            )
+            return
+        text = t("scale.done", group=plan.group, current=plan.current, desired=plan.desired)
+        self.post_message(ActionDone(text, ok=True))
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.notify(message.text, severity="information" if message.ok else "error", timeout=6)
+        self.poll()  # the activity panel shows the result at once
+
+    def action_rules(self) -> None:
+        if self.selected:
+            self.push_screen(RulesScreen(self.selected))
+
+    def action_rules_file(self) -> None:
+        self.push_screen(RulesFileModal(), self.file_chosen)
+
+    def file_chosen(self, path: str | None) -> None:
+        if path:
+            self._plan_file(path)
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def _plan_file(self, path: str) -> None:
+        from scalectl.core.rulesfile import load_rules
+
+        try:
+            wanted = load_rules(Path(path).expanduser())
+            with self.provider_lock:
+                plan = self.core.plan_rules(wanted)
+        except ScalectlError as exc:
+            self.post_message(ActionDone(str(exc), ok=False))
+            return
+        self.call_from_thread(self.show_plan, path, plan, None)
+
+    def load_rules(self, group: str, screen: RulesScreen) -> None:
+        self._load_rules(group, screen)
+
+    @work(thread=True, group="rules", exit_on_error=False)
+    def _load_rules(self, group: str, screen: RulesScreen) -> None:
+        try:
+            with self.provider_lock:
+                rules = self.core.reader.list_rules(group)
+        except ScalectlError as exc:
+            self.call_from_thread(screen.show_rules, [], str(exc))
+            return
+        self.call_from_thread(screen.show_rules, rules, "")
+
+    def plan_rules_for(
+        self, group: str, wanted: list[AnyRule], what: str, on_done: Callable[[], None]
+    ) -> None:
+        self._plan_group(group, wanted, what, on_done)
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def _plan_group(
+        self, group: str, wanted: list[AnyRule], what: str, on_done: Callable[[], None]
+    ) -> None:
+        try:
+            with self.provider_lock:
+                info = self.core.reader.get_group(group)
+                # The bounds entry names the group even when no rule is left (a last delete).
+                bounds = GroupBounds(group=info.name, min=info.min, max=info.max)
+                plan = self.core.plan_rules(RuleSet(bounds=[bounds], rules=list(wanted)))
+        except (ScalectlError, ValueError) as exc:
+            self.post_message(ActionDone(str(exc).splitlines()[0], ok=False))
+            return
+        self.call_from_thread(self.show_plan, what, plan, on_done)
+
+    def show_plan(self, what: str, plan: Any, on_done: Callable[[], None] | None) -> None:
+        def decided(apply: bool | None) -> None:
+            if apply:
+                self._apply(plan, on_done)
+
+        self.push_screen(PlanModal(what, plan, read_only=self.core.read_only), decided)
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def _apply(self, plan: Any, on_done: Callable[[], None] | None) -> None:
+        try:
+            with self.provider_lock:
+                outcome = self.core.apply_plan(plan, confirmed=True)
+        except (RefusedError, InputError, ScalectlError) as exc:
+            self.post_message(ActionDone(t("error.refused", error=exc), ok=False))
+            return
+        if outcome.failed is not None:
+            text = t(
+                "rules.apply_failed",
+                n=len(outcome.applied),
+                change=outcome.failed.describe(),
+                error=outcome.error,
+            )
+            self.post_message(ActionDone(text, ok=False))
+        else:
+            self.post_message(ActionDone(t("rules.applied", n=len(outcome.applied)), ok=True))
+        if on_done is not None:
+            self.call_from_thread(on_done)
+
+
+def _attempt(call: Callable[[], ChartData]) -> Outcome[ChartData]:
+    try:
+        return Outcome(call())
+    except ScalectlError as exc:
+        return Outcome(error=str(exc))
+
+
+def _colour(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return Color.parse(value).hex
+    except ColorParseError:
+        return None
+
+
+def build(app_ctx: AppContext, *, monitor: bool) -> ScalectlApp:
+    """The app for a CLI context: profile, console (read-only for the monitor), theme, language."""
+    settings = app_ctx.settings
+    set_lang(resolve_lang(app_ctx.lang, settings.lang))
+    profile = app_ctx.profile(read_only=monitor)
+    console = app_ctx.console(read_only=monitor)
+    return ScalectlApp(
+        console=console,
+        profile_name=profile.name,
+        provider=profile.provider,
+        region=profile.region,
+        mode=Mode.MONITOR if monitor or profile.read_only else Mode.NORMAL,
+        accent=profile.accent,
+        interval=profile.refresh_s,
+        theme=settings.theme,
+        themes_dir=app_ctx.paths.themes_dir,
+    )
+
+
+def run(app_ctx: AppContext, *, monitor: bool) -> None:
+    app = build(app_ctx, monitor=monitor)
+    try:
+        app.run()
+    finally:
+        app_ctx.close()

@@ -1,0 +1,222 @@
+"""TUI benchmarks: they print figures and compare with a floor measured in the same run.
+
+- Start-up: process start to the first painted data on the shop world, next to a bare Textual app
+  with one DataTable (the floor: Python + Textual + one paint).
+- A 2,000-group world: time per refresh (provider fetch, and the table sync on the UI thread),
+  cells written per refresh, and memory.
+- Key-press latency while a refresh is running.
+
+No timing is asserted: machines differ. Run with ``uv run pytest tests/benchmarks -s -q``.
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.benchmark
+
+SHOP = """\
+default_profile = "sim"
+[profiles.sim]
+provider = "sim"
+speed = 0
+"""
+LARGE = """\
+default_profile = "big"
+[profiles.big]
+provider = "sim"
+speed = 0
+world = "large"
+groups = 2000
+"""
+
+WAIT_AND_PAINT = """
+async def main():
+    async with app.run_test(size=(160, 45)) as pilot:
+        while not ready():
+            await pilot.pause(0.002)
+        await pilot.pause()  # one more turn: the data is painted
+        print("PAINTED", flush=True)
+
+asyncio.run(main())
+"""
+
+SCALECTL_CHILD = (
+    textwrap.dedent("""
+    import asyncio
+    from scalectl.cli.context import AppContext
+    from scalectl.tui.app import build
+
+    app = build(AppContext(None, "table", False, None, "en", False), monitor=False)
+
+    def ready():
+        return app.snapshot is not None and app.query_one("#groups").row_count > 0
+    """)
+    + WAIT_AND_PAINT
+)
+
+BARE_CHILD = (
+    textwrap.dedent("""
+    import asyncio
+    from textual.app import App
+    from textual.widgets import DataTable
+
+    class Bare(App):
+        def compose(self):
+            yield DataTable()
+
+        def on_mount(self):
+            table = self.query_one(DataTable)
+            table.add_columns("name", "desired")
+            for i in range(6):
+                table.add_row(f"group-{i}", str(i))
+
+    app = Bare()
+
+    def ready():
+        return app.query_one(DataTable).row_count > 0
+    """)
+    + WAIT_AND_PAINT
+)
+
+
+def _time_to_paint(code: str, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, env=env, text=True
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    elapsed = time.perf_counter() - started
+    process.wait(timeout=60)
+    assert line.strip() == "PAINTED", line
+    return elapsed
+
+
+def _home(tmp_path: Path, config: str, name: str) -> dict[str, str]:
+    import os
+
+    home = tmp_path / name
+    home.mkdir()
+    (home / "config.toml").write_text(config)
+    env = {**os.environ, "SCALECTL_HOME": str(home)}
+    env.pop("SCALECTL_CONFIG", None)
+    # Build the world once, so start-up measures the TUI and not the world's first creation.
+    subprocess.run(
+        [sys.executable, "-m", "scalectl.cli.main", "groups", "list", "-o", "json"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return env
+
+
+def test_start_to_first_painted_data(tmp_path: Path) -> None:
+    env = _home(tmp_path, SHOP, "shop")
+    runs = 3
+    bare = [_time_to_paint(BARE_CHILD, env) for _ in range(runs)]
+    ours = [_time_to_paint(SCALECTL_CHILD, env) for _ in range(runs)]
+    floor, mine = statistics.median(bare), statistics.median(ours)
+    print(
+        f"\nstart to first painted data (median of {runs}): "
+        f"bare Textual + DataTable {floor * 1000:.0f} ms; "
+        f"scalectl on the shop world {mine * 1000:.0f} ms ({mine / floor:.1f}x the floor)"
+    )
+
+
+async def test_large_world_refresh_memory_and_key_latency(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = _home(tmp_path, LARGE, "large")
+    monkeypatch.setenv("SCALECTL_HOME", env["SCALECTL_HOME"])
+    from scalectl.config import load_settings, pick_profile, resolve_paths
+    from scalectl.connect import open_console
+    from scalectl.tui.app import ScalectlApp
+    from scalectl.tui.panels import KeyedTable
+
+    paths = resolve_paths()
+    profile = pick_profile(load_settings(paths), None)
+    rss_before = _rss_mib()
+    app = ScalectlApp(
+        console=open_console(profile, paths),
+        profile_name=profile.name,
+        provider="sim",
+        region=profile.region,
+        interval=3600.0,
+        clock=lambda: 1000.0,
+    )
+    async with app.run_test(size=(200, 50)) as pilot:
+        while app.snapshot is None or app.chart is None:
+            await pilot.pause(0.01)
+        groups = app.query_one("#groups", KeyedTable)
+        assert groups.row_count == 2000
+        unchanged = _timed(lambda: app.apply(app.snapshot))
+
+        from scalectl_sim.provider import SimControl
+
+        control = SimControl(profile)
+        fetches, syncs, written = [], [], []
+        for _ in range(5):
+            control.advance(__import__("datetime").timedelta(minutes=1))
+            polls = app.polls
+            app.action_refresh()
+            while app.polls == polls:
+                await pilot.pause(0.005)
+            assert app.snapshot is not None
+            fetches.append(app.snapshot.took_s)
+            written.append(groups.updates)
+            syncs.append(app.last_apply_s)
+        rss_after = _rss_mib()
+
+        latencies = []
+        idle = []
+        for _ in range(10):
+            started = time.perf_counter()
+            await pilot.press("down")
+            idle.append(time.perf_counter() - started)
+        for _ in range(20):
+            polls = app.polls
+            app.action_refresh()  # a refresh is in flight while the key is handled
+            started = time.perf_counter()
+            await pilot.press("down")
+            latencies.append(time.perf_counter() - started)
+            while app.polls == polls:
+                await pilot.pause(0.005)
+    control.close()
+    print(
+        f"\n2,000-group world: provider fetch per refresh "
+        f"{statistics.median(fetches) * 1000:.0f} ms "
+        f"(worker thread); UI-thread update per refresh {statistics.median(syncs) * 1000:.1f} ms "
+        f"after 1 sim minute, {unchanged * 1000:.1f} ms with nothing changed; "
+        f"cells written per refresh after 1 sim minute: median {statistics.median(written):.0f} "
+        f"of {2000 * len(groups.columns)}"
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"memory (RSS of the test process): {rss_before:.0f} MiB before the app, "
+        f"{rss_after:.0f} MiB with the 2,000-group world on screen, peak {peak:.0f} MiB"
+    )
+    print(
+        f"key-press latency while refreshing: median {statistics.median(latencies) * 1000:.1f} ms, "
+        f"max {max(latencies) * 1000:.1f} ms (n={len(latencies)}); idle: median "
+        f"{statistics.median(idle) * 1000:.1f} ms (pilot.press round trip, paint included)"
+    )
+
+
+def _rss_mib() -> float:
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def _timed(call: object) -> float:
+    started = time.perf_counter()
+    call()  # type: ignore[operator]
+    return time.perf_counter() - started

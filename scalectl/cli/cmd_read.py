@@ -178,11 +178,25 @@ def alarms_list(app: AppContext) -> None:
         columns=[
             ("state", lambda r: r["state"].upper()),
             ("name", lambda r: r["name"]),
-            ("metric", lambda r: f"{r['metric']} {r['comparison']} {r['threshold']:g}"),
+            ("condition", _condition),
             ("value", lambda r: r["value"]),
             ("since", lambda r: (r["since"] or "")[:16].replace("T", " ") or None),
         ],
     )
+
+
+def _condition(alarm: dict[str, Any]) -> str:
+    """What the alarm watches, in a few words: a threshold, a forecast, or other alarms."""
+    kind = alarm.get("kind", "metric")
+    if kind == "composite":
+        return str(alarm.get("rule") or " & ".join(alarm.get("parts") or []))
+    text = f"{alarm['metric']} {alarm['comparison']} {alarm['threshold']:g}"
+    if kind == "predictive":
+        horizon = (alarm.get("horizon_s") or 0) // 60
+        text = f"forecast {text} within {horizon} min"
+        if alarm.get("expected_at"):
+            text += f" (at {str(alarm['expected_at'])[11:16]})"
+    return text
 
 
 @click.group()

@@ -68,6 +68,7 @@ async def scale(pilot: Pilot[Any]) -> None:
 async def rules(pilot: Pilot[Any]) -> None:
     from scalectl.tui.panels import KeyedTable
     from scalectl.tui.screens.rules import PlanModal, RulesScreen
+    from scalectl.tui.screens.whatif import WhatIfPanel
 
     await ready(pilot)
     await pilot.press("r")
@@ -77,6 +78,8 @@ async def rules(pilot: Pilot[Any]) -> None:
     table.move_cursor(row=table.keys.index("cpu-55"))
     await pilot.press("space")
     await until(pilot, lambda: isinstance(pilot.app.screen, PlanModal))
+    whatif = pilot.app.screen.query_one(WhatIfPanel)
+    await until(pilot, lambda: whatif.has_class("-ready"))  # the what-if replay is drawn
     await pilot.pause()
 
 

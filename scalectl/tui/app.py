@@ -35,9 +35,9 @@ from scalectl.core.provider import AnyRule
 from scalectl.core.rules import GroupBounds, RuleSet
 from scalectl.i18n import resolve_lang, set_lang, t
 from scalectl.tui import fmt
-from scalectl.tui.charts import WINDOWS, CapacityChart, MetricChart, window_label
 from scalectl.tui.keys import MUTATING_ACTIONS, Mode, table
 from scalectl.tui.live import (
+    WINDOWS,
     ActionDone,
     ChartArrived,
     ChartData,
@@ -46,12 +46,15 @@ from scalectl.tui.live import (
     Snapshot,
     fetch,
     fetch_chart,
+    fetch_groups,
+    window_label,
 )
 from scalectl.tui.panels import KeyedTable, Panel, Row
 from scalectl.tui.screens.detail import GroupDetailScreen
 from scalectl.tui.screens.help import HelpScreen
 from scalectl.tui.screens.rules import PlanModal, RulesFileModal, RulesScreen
 from scalectl.tui.screens.scale import ScaleModal, ScaleRequest
+from scalectl.tui.screens.whatif import WhatIfPanel
 from scalectl.tui.themes import DEFAULT_THEME, discover
 
 if TYPE_CHECKING:
@@ -72,11 +75,13 @@ BALANCER_COLUMNS = (
     ("health", "col.health"),
     ("share", "col.share"),
 )
+# What matters first: at 100 columns the panel shows state, name and value; the group (in the
+# panel's title when one is selected) and the time come after.
 ALARM_COLUMNS = (
     ("state", "col.state"),
     ("name", "col.name"),
-    ("group", "col.group"),
     ("value", "col.value"),
+    ("group", "col.group"),
     ("since", "col.since"),
 )
 ACTIVITY_COLUMNS = (
@@ -87,6 +92,8 @@ ACTIVITY_COLUMNS = (
     ("cause", "col.cause"),
 )
 MAX_BACKOFF_S = 30.0
+NAME_CELLS = 24  # longer names are elided with … (the full name is in the detail screen)
+CAUSE_CELLS = 60
 _CAUSE_TIME = re.compile(r"^At \S+ ")  # the Started column already says when
 # Keys that act on the dashboard's tables; on another screen they stand down.
 DASHBOARD_ACTIONS = frozenset(
@@ -138,7 +145,7 @@ def group_rows(
         row: Row = (
             g.name,
             (
-                Text(g.name, style="bold"),
+                Text(fmt.elide(g.name, NAME_CELLS), style="bold"),
                 Text(fmt.capacity(g)),
                 Text(fmt.bar(g.desired, g.max), style=fmt.style("$primary")),
                 fmt.status_cell(g, is_running),
@@ -203,15 +210,16 @@ def balancer_rows(balancers: list[Balancer], group: Group | None) -> list[Row]:
 def alarm_rows(alarms: list[Alarm], group: str | None, clock: datetime | None) -> list[Row]:
     chosen = [a for a in alarms if group is None or a.group == group]
     chosen.sort(key=lambda a: (fmt.ALARM_ORDER[a.state], a.name))
+    states = fmt.alarm_states(alarms)
     return [
         (
             a.id,
             (
                 fmt.alarm_state(a),
-                Text(a.name),
-                Text(a.group),
-                Text(fmt.alarm_value(a)),
-                Text(fmt.short_time(a.since, clock)),
+                Text(fmt.elide(a.name, NAME_CELLS)),
+                fmt.alarm_value(a, clock, states),
+                Text(fmt.elide(a.group, 12)),
+                Text(fmt.when(a.since, clock)),
             ),
         )
         for a in chosen
@@ -227,11 +235,11 @@ def activity_rows(
         (
             a.id,
             (
-                Text(fmt.short_time(a.started_at, clock)),
-                Text(a.group),
+                Text(fmt.when(a.started_at, clock)),
+                Text(fmt.elide(a.group, 12)),
                 fmt.activity_status(a),
                 Text(fmt.activity_change(a)),
-                Text(_CAUSE_TIME.sub("", a.cause.splitlines()[0]) if a.cause else a.description),
+                Text(fmt.elide(_cause(a), CAUSE_CELLS)),
             ),
         )
         for a in chosen[:50]
@@ -250,6 +258,9 @@ class ScalectlApp(App[None]):
     .dash-row { height: 1fr; }
     #groups-panel { width: 3fr; }
     #charts-panel { width: 2fr; }
+    /* Narrow: the groups table needs its ~64 cells; the charts take what is left. */
+    Screen.-narrow #groups-panel { width: 1fr; }
+    Screen.-narrow #charts-panel { width: 36; }
     #filter { dock: bottom; display: none; height: 3; }
     /* Narrow screens: two panels in the bottom row; b swaps activity and balancers. */
     Screen.-narrow #balancers-panel { display: none; }
@@ -303,6 +314,7 @@ class ScalectlApp(App[None]):
         self._chart_timer: Timer | None = None
         self._in_service: dict[str, deque[tuple[datetime, int]]] = {}
         self._row_cache: RowCache = {}
+        self._charts_pending: Timer | None = None
         self.last_apply_s = 0.0  # UI-thread time of the last refresh (benchmarks read it)
         self.commands = table(self.mode)
         for command in self.commands:
@@ -334,9 +346,7 @@ class ScalectlApp(App[None]):
             with Horizontal(classes="dash-row"):
                 with groups:
                     yield KeyedTable(GROUP_COLUMNS, id="groups")
-                with charts:
-                    yield MetricChart(id="metric-chart")
-                    yield CapacityChart(id="capacity-chart")
+                yield charts  # the charts mount after the first data (plotext loads then)
             with Horizontal(classes="dash-row"):
                 with Panel(t("panel.activity"), id="activity-panel"):
                     yield KeyedTable(ACTIVITY_COLUMNS, id="activity")
@@ -346,9 +356,7 @@ class ScalectlApp(App[None]):
             with Horizontal(classes="dash-row"):
                 with groups:
                     yield KeyedTable(GROUP_COLUMNS, id="groups")
-                with charts:
-                    yield MetricChart(id="metric-chart")
-                    yield CapacityChart(id="capacity-chart")
+                yield charts
             with Horizontal(classes="dash-row"):
                 with Panel(t("panel.alarms"), id="alarms-panel"):
                     yield KeyedTable(ALARM_COLUMNS, id="alarms")
@@ -417,13 +425,22 @@ class ScalectlApp(App[None]):
 
     @work(thread=True, group="poll", exit_on_error=False)
     def _poll(self, generation: int, group: str | None, window: timedelta) -> None:
+        if self.snapshot is None:
+            # Paint the groups first: the other panels and the charts follow in this same poll.
+            with self.provider_lock:
+                quick = fetch_groups(self.core.reader, generation)
+            self.post_message(DataArrived(quick))
         with self.provider_lock:
             snapshot = fetch(self.core.reader, generation, group, window)
         self.post_message(DataArrived(snapshot))
 
     def on_data_arrived(self, message: DataArrived) -> None:
-        self._polling = False
         snapshot = message.snapshot
+        if snapshot.partial:
+            if snapshot.generation == self.generation and snapshot.groups.ok:
+                self.absorb(snapshot)
+            return
+        self._polling = False
         self.polls += 1
         if snapshot.generation == self.generation:
             self.absorb(snapshot)
@@ -446,16 +463,20 @@ class ScalectlApp(App[None]):
         previous = self.snapshot
         recovered = previous is not None and self.failures > 0 and fresh.groups.ok
         snapshot = fresh
-        # Keep the last good data of a failing source: stale is better than blank.
+        # Keep the last good data of a failing (or not yet fetched) source: stale beats blank.
         if previous is not None:
+
+            def keep(new: Outcome[Any], old: Outcome[Any]) -> Outcome[Any]:
+                return new if new.ok and not new.pending else old
+
             snapshot = Snapshot(
                 generation=fresh.generation,
                 clock=fresh.clock or previous.clock,
-                groups=fresh.groups if fresh.groups.ok else previous.groups,
-                balancers=fresh.balancers if fresh.balancers.ok else previous.balancers,
-                alarms=fresh.alarms if fresh.alarms.ok else previous.alarms,
-                activity=fresh.activity if fresh.activity.ok else previous.activity,
-                rules=fresh.rules if fresh.rules.ok else previous.rules,
+                groups=keep(fresh.groups, previous.groups),
+                balancers=keep(fresh.balancers, previous.balancers),
+                alarms=keep(fresh.alarms, previous.alarms),
+                activity=keep(fresh.activity, previous.activity),
+                rules=keep(fresh.rules, previous.rules),
                 charts=fresh.charts,
                 took_s=fresh.took_s,
             )
@@ -467,7 +488,7 @@ class ScalectlApp(App[None]):
             (fresh.alarms, "#alarms-panel"),
             (fresh.activity, "#activity-panel"),
         ):
-            if outcome.ok:
+            if outcome.ok and not outcome.pending:
                 self.main.query_one(panel_id, Panel).mark(now)
         if snapshot.clock is not None and snapshot.groups.value:
             for g in snapshot.groups.value:
@@ -540,7 +561,23 @@ class ScalectlApp(App[None]):
         else:
             panel.mark(self.clock(), error=chart.error, ok=False)
 
+    def mount_charts(self) -> None:
+        """Load plotext and mount the charts once the first data is on screen."""
+        panel = self.main.query_one("#charts-panel", Panel)
+        if panel.children:
+            return
+        from scalectl.tui.charts import CapacityChart, MetricChart
+
+        panel.mount(MetricChart(id="metric-chart"), CapacityChart(id="capacity-chart"))
+        self.call_after_refresh(self.draw_charts)
+
     def draw_charts(self) -> None:
+        if not self.main.query_one("#charts-panel", Panel).children:
+            if self.snapshot is not None and self._charts_pending is None:
+                self._charts_pending = self.set_timer(0.05, self.mount_charts)
+            return
+        from scalectl.tui.charts import CapacityChart, MetricChart
+
         snapshot = self.snapshot
         chart = self.chart if self.chart is not None and self.chart.group == self.selected else None
         clock = snapshot.clock if snapshot else None
@@ -817,13 +854,23 @@ class ScalectlApp(App[None]):
         self.call_from_thread(screen.show_rules, rules, "")
 
     def plan_rules_for(
-        self, group: str, wanted: list[AnyRule], what: str, on_done: Callable[[], None]
+        self,
+        group: str,
+        wanted: list[AnyRule],
+        what: str,
+        on_done: Callable[[], None],
+        whatif: WhatIfPanel | None = None,
     ) -> None:
-        self._plan_group(group, wanted, what, on_done)
+        self._plan_group(group, wanted, what, on_done, whatif)
 
     @work(thread=True, group="write", exit_on_error=False)
     def _plan_group(
-        self, group: str, wanted: list[AnyRule], what: str, on_done: Callable[[], None]
+        self,
+        group: str,
+        wanted: list[AnyRule],
+        what: str,
+        on_done: Callable[[], None],
+        whatif: WhatIfPanel | None,
     ) -> None:
         try:
             with self.provider_lock:
@@ -834,14 +881,21 @@ class ScalectlApp(App[None]):
         except (ScalectlError, ValueError) as exc:
             self.post_message(ActionDone(str(exc).splitlines()[0], ok=False))
             return
-        self.call_from_thread(self.show_plan, what, plan, on_done)
+        self.call_from_thread(self.show_plan, what, plan, on_done, whatif)
 
-    def show_plan(self, what: str, plan: Any, on_done: Callable[[], None] | None) -> None:
+    def show_plan(
+        self,
+        what: str,
+        plan: Any,
+        on_done: Callable[[], None] | None,
+        whatif: WhatIfPanel | None = None,
+    ) -> None:
         def decided(apply: bool | None) -> None:
             if apply:
                 self._apply(plan, on_done)
 
-        self.push_screen(PlanModal(what, plan, read_only=self.core.read_only), decided)
+        modal = PlanModal(what, plan, read_only=self.core.read_only, whatif=whatif)
+        self.push_screen(modal, decided)
 
     @work(thread=True, group="write", exit_on_error=False)
     def _apply(self, plan: Any, on_done: Callable[[], None] | None) -> None:
@@ -863,6 +917,12 @@ class ScalectlApp(App[None]):
             self.post_message(ActionDone(t("rules.applied", n=len(outcome.applied)), ok=True))
         if on_done is not None:
             self.call_from_thread(on_done)
+
+
+def _cause(activity: Any) -> str:
+    if not activity.cause:
+        return str(activity.description)
+    return _CAUSE_TIME.sub("", str(activity.cause).splitlines()[0])
 
 
 def _attempt(call: Callable[[], ChartData]) -> Outcome[ChartData]:

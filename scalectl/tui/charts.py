@@ -19,19 +19,9 @@ from textual_plotext.plot import Plot
 
 from scalectl.core.model import METRICS, ActivityStatus, MetricSeries
 from scalectl.i18n import t
-from scalectl.tui.live import ChartData
+from scalectl.tui.live import WINDOWS, ChartData, window_label
 
-WINDOWS: tuple[timedelta, ...] = (
-    timedelta(minutes=30),
-    timedelta(hours=1),
-    timedelta(hours=6),
-    timedelta(hours=24),
-)
-
-
-def window_label(window: timedelta) -> str:
-    minutes = int(window.total_seconds() // 60)
-    return f"{minutes // 60}h" if minutes >= 60 else f"{minutes}m"
+__all__ = ["WINDOWS", "CapacityChart", "MetricChart", "window_label"]
 
 
 def _minutes_before(at: datetime, now: datetime) -> float:

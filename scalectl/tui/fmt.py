@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -78,6 +79,26 @@ def short_time(value: datetime | None, tz_from: datetime | None = None) -> str:
     return value.strftime("%m-%d %H:%M")
 
 
+def when(value: datetime | None, clock: datetime | None) -> str:
+    """Five cells: the time within the last day, else the date (narrow panels keep their room)."""
+    if value is None:
+        return "—"
+    if clock is not None and clock.tzinfo is not None:
+        value = value.astimezone(clock.tzinfo)
+    if clock is None or timedelta(0) <= clock - value < timedelta(days=1):
+        return value.strftime("%H:%M")
+    return value.strftime("%m-%d")
+
+
+def elide(text: str, width: int) -> str:
+    """At most ``width`` terminal cells, with … where it was cut."""
+    if cell_len(text) <= width:
+        return text
+    cut = Text(text)
+    cut.truncate(width, overflow="ellipsis")
+    return cut.plain
+
+
 def bar(value: int, maximum: int, width: int = 8) -> str:
     """A capacity bar: desired against max, eighth-block precision."""
     if maximum <= 0:
@@ -109,7 +130,7 @@ def metric_cell(group: Group, target: float | None) -> Text:
         spec = "$warning"
     else:
         spec = ""
-    return Text.assemble((value, style(spec)), (f" / {target:g}%", "dim"))
+    return Text.assemble((value, style(spec)), (f"/{target:g}", "dim"))
 
 
 def rule_summary(rules: list[AnyRule]) -> str:
@@ -142,9 +163,34 @@ def alarm_state(alarm: Alarm) -> Text:
     return Text(t(f"state.{alarm.state.value}"), style=style(STATE_STYLE[alarm.state]))
 
 
-def alarm_value(alarm: Alarm) -> str:
+def alarm_value(
+    alarm: Alarm, clock: datetime | None = None, states: Mapping[str, AlarmState] | None = None
+) -> Text:
+    """What the alarm watches: a metric's value against its threshold; a composite's rule with
+    each part coloured by its own state; a predictive alarm's expected breach ("in ~25 min")."""
+    if alarm.kind == "composite":
+        text = Text(alarm.rule.replace('"', "") or " ".join(alarm.parts))
+        for part in alarm.parts:
+            state = (states or {}).get(part)
+            if state is not None:
+                text.highlight_words([part], style(STATE_STYLE[state]))
+        return text
+    breach = f"{alarm.metric} {alarm.comparison.value} {alarm.threshold:g}"
+    if alarm.kind == "predictive":
+        if alarm.expected_at is not None and clock is not None:
+            minutes = max(0, round((alarm.expected_at - clock).total_seconds() / 60))
+            return Text(t("alarm.predicted", breach=breach, n=minutes))
+        horizon = round((alarm.horizon_s or 0) / 60)
+        return Text(t("alarm.not_predicted", breach=breach, n=horizon), style="dim")
     value = "—" if alarm.value is None else f"{alarm.value:.1f}"
-    return f"{value} {alarm.comparison.value} {alarm.threshold:g}"
+    return Text(f"{value} {alarm.comparison.value} {alarm.threshold:g}")
+
+
+def alarm_states(alarms: list[Alarm]) -> dict[str, AlarmState]:
+    """States by name and by id: a composite rule may name its parts either way (ARNs on AWS)."""
+    states = {a.name: a.state for a in alarms}
+    states.update({a.id: a.state for a in alarms})
+    return states
 
 
 def activity_status(activity: Activity) -> Text:

@@ -24,6 +24,18 @@ T = TypeVar("T")
 
 SOURCES = ("groups", "balancers", "alarms", "activity", "charts")
 
+WINDOWS: tuple[timedelta, ...] = (
+    timedelta(minutes=30),
+    timedelta(hours=1),
+    timedelta(hours=6),
+    timedelta(hours=24),
+)
+
+
+def window_label(window: timedelta) -> str:
+    minutes = int(window.total_seconds() // 60)
+    return f"{minutes // 60}h" if minutes >= 60 else f"{minutes}m"
+
 
 @dataclass(frozen=True)
 class Outcome(Generic[T]):
@@ -35,6 +47,14 @@ class Outcome(Generic[T]):
     @property
     def ok(self) -> bool:
         return not self.error
+
+    @property
+    def pending(self) -> bool:
+        """Not fetched by this poll (the quick first poll): neither data nor an error."""
+        return self.value is None and not self.error
+
+
+PENDING: Outcome[Any] = Outcome()
 
 
 @dataclass(frozen=True)
@@ -61,6 +81,7 @@ class Snapshot:
     charts: Outcome[ChartData] | None
     took_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    partial: bool = False  # the quick first poll: more of the same poll follows
 
 
 def _try(call: Callable[[], T]) -> Outcome[T]:
@@ -135,6 +156,24 @@ def _series_or_none(
     reader: ProviderReader, group: str, metric: str, window: timedelta, period: int
 ) -> MetricSeries | None:
     return _try(lambda: reader.metric_series(group, metric, window, period)).value
+
+
+def fetch_groups(reader: ProviderReader, generation: int) -> Snapshot:
+    """The first thing on screen: the groups and their rules (cheap), before the other panels."""
+    started = time.perf_counter()
+    clock = _try(reader.now)
+    return Snapshot(
+        generation=generation,
+        clock=clock.value,
+        groups=_try(reader.list_groups),
+        balancers=PENDING,
+        alarms=PENDING,
+        activity=PENDING,
+        rules=_try(lambda: reader.list_rules(None)),
+        charts=None,
+        took_s=time.perf_counter() - started,
+        partial=True,
+    )
 
 
 def fetch(

@@ -18,6 +18,7 @@ from scalectl.tui.panels import KeyedTable
 from scalectl.tui.screens.detail import GroupDetailScreen
 from scalectl.tui.screens.rules import PlanModal, RulesScreen
 from scalectl.tui.screens.scale import ScaleModal
+from scalectl.tui.screens.whatif import WhatIfPanel
 from tests.tui.conftest import wait_for, wait_for_data
 
 SIZE = (120, 36)
@@ -30,6 +31,10 @@ async def _ready(pilot: Pilot[Any]) -> None:
 
 def test_dashboard(snap_compare: Compare, make_app: Callable[..., ScalectlApp]) -> None:
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=_ready)
+
+
+def test_dashboard_100_columns(snap_compare: Compare, make_app: Callable[..., ScalectlApp]) -> None:
+    assert snap_compare(make_app(), terminal_size=(100, 30), run_before=_ready)
 
 
 def test_dashboard_chinese(snap_compare: Compare, make_app: Callable[..., ScalectlApp]) -> None:
@@ -83,6 +88,8 @@ def test_rules_plan(snap_compare: Compare, make_app: Callable[..., ScalectlApp])
         table.move_cursor(row=table.keys.index("cpu-55"))
         await pilot.press("space")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, PlanModal), "plan")
+        panel = pilot.app.screen.query_one(WhatIfPanel)
+        await wait_for(pilot, lambda: panel.has_class("-ready"), "what-if")
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=plan)

@@ -43,6 +43,7 @@ from scalectl.i18n import t
 from scalectl.tui import fmt
 from scalectl.tui.keys import RULES_KEYS, bind_all
 from scalectl.tui.panels import KeyedTable, Panel
+from scalectl.tui.screens.whatif import WhatIfPanel
 
 if TYPE_CHECKING:
     from scalectl.tui.app import ScalectlApp
@@ -277,17 +278,28 @@ class PlanModal(ModalScreen[bool]):
         width: 100; max-width: 98%; height: auto; max-height: 90%;
         border: thick $warning; background: $surface; padding: 0 1;
     }
-    PlanModal #plan-body { height: auto; max-height: 30; }
+    PlanModal #plan-body { height: auto; max-height: 12; }
     PlanModal Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     PlanModal Button { margin-left: 1; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", show=False),
+        Binding("w", "whatif_window", show=False),
+    ]
 
-    def __init__(self, what: str, plan: RulePlan, *, read_only: bool) -> None:
+    def __init__(
+        self,
+        what: str,
+        plan: RulePlan,
+        *,
+        read_only: bool,
+        whatif: WhatIfPanel | None = None,
+    ) -> None:
         super().__init__()
         self.what = what
         self.plan = plan
         self.read_only = read_only
+        self.whatif = whatif
 
     def compose(self) -> ComposeResult:
         body = Text()
@@ -306,6 +318,8 @@ class PlanModal(ModalScreen[bool]):
             yield Label(t("rules.plan.title", what=self.what))
             with VerticalScroll(id="plan-body"):
                 yield Static(body, id="plan-text")
+            if self.whatif is not None:
+                yield self.whatif
             with Horizontal():
                 yield Button(t("rules.plan.cancel"), id="cancel")
                 yield Button(
@@ -317,6 +331,10 @@ class PlanModal(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
+
+    def action_whatif_window(self) -> None:
+        if self.whatif is not None:
+            self.whatif.next_window()
 
     @on(Button.Pressed, "#apply")
     def apply(self) -> None:
@@ -406,7 +424,9 @@ class RulesScreen(Screen[None]):
         return next((r for r in self.rules if r.name == key), None)
 
     def propose(self, wanted: list[AnyRule], what: str) -> None:
-        self.scalectl.plan_rules_for(self.group, wanted, what, on_done=self.reload)
+        # The plan dialog replays the current and the wanted rules on the group's history.
+        whatif = WhatIfPanel(self.group, list(self.rules), wanted)
+        self.scalectl.plan_rules_for(self.group, wanted, what, on_done=self.reload, whatif=whatif)
 
     def action_add(self) -> None:
         def picked(kind: str | None) -> None:

@@ -152,10 +152,9 @@ def _history(
     app: AppContext, group: str, since: str, capacity: float | None
 ) -> tuple[Trace, Any, str]:
     """The group's own load from the profile: requests (with --capacity) or cpu x in service."""
-    from scalectl.core.errors import InputError, ProviderError
     from scalectl.core.rules import GroupBounds
     from scalectl.core.timeparse import parse_duration
-    from scalectl.core.trace import Trace
+    from scalectl.core.trace import Trace, filled_minutes, group_history
 
     window = parse_duration(since, field="--since")
     reader = app.console(read_only=True).reader
@@ -164,48 +163,19 @@ def _history(
     source = f"{info.name} history ({since})"
     if capacity is not None:
         series = reader.metric_series(info.name, "requests", window)
-        values, start = _filled(series.points, source)
-        return Trace(start, tuple(values), "requests", None, source), bounds, info.name
-    cpu = reader.metric_series(info.name, "cpu", window)
-    values, start = _filled(cpu.points, source)
-    counts: list[int]
-    try:
-        in_service = reader.metric_series(info.name, "in_service", window)
-        by_time = {p.at: p.value for p in in_service.points}
-        counts, last = [], max(1, info.in_service)
-        for i in range(len(values)):
-            found = by_time.get(start + timedelta(minutes=i))
-            last = int(found) if found else last
-            counts.append(max(1, last))
-    except (InputError, ProviderError):
-        note(f"{info.name}: no in-service history; assuming {info.in_service} instances throughout")
-        counts = [max(1, info.in_service)] * len(values)
-    return Trace(start, tuple(values), "utilization", tuple(counts), source), bounds, info.name
-
-
-def _filled(points: Sequence[Any], source: str) -> tuple[list[float], datetime]:
-    """Per-minute values with missing minutes carried forward (a trace has no holes)."""
-    from scalectl.core.errors import InputError
-
-    known = [(p.at, p.value) for p in points if p.value is not None]
-    if not known:
-        raise InputError("no datapoints in the window", source=source)
-    start, end = known[0][0], known[-1][0]
-    by_time = dict(known)
-    values: list[float] = []
-    last = known[0][1]
-    filled = 0
-    minutes = int((end - start).total_seconds() // 60) + 1
-    for i in range(minutes):
-        value = by_time.get(start + timedelta(minutes=i))
-        if value is None:
-            filled += 1
-        else:
-            last = value
-        values.append(float(last))
+        values, start, filled = filled_minutes(series.points, source)
+        trace = Trace(start, tuple(values), "requests", None, source)
+    else:
+        history = group_history(reader, info.name, window, source=source)
+        trace, filled = history.trace, history.filled
+        if history.assumed_instances is not None:
+            note(
+                f"{info.name}: no in-service history; assuming "
+                f"{history.assumed_instances} instances throughout"
+            )
     if filled:
         note(f"{source}: {filled} missing minutes carried forward")
-    return values, start
+    return trace, bounds, info.name
 
 
 def _print_comparison(results: Sequence[BacktestResult]) -> None:

@@ -18,7 +18,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from scalectl.core.errors import InputError
+from scalectl.core.errors import InputError, ProviderError
+from scalectl.core.model import MetricPoint
+from scalectl.core.provider import ProviderReader
 
 TraceKind = Literal["requests", "utilization"]
 TIME_COLUMN = "timestamp"
@@ -237,3 +239,59 @@ def _count(row: _Row, source: str, column: str) -> int:
             row, source, f"must be a whole number of instances >= 1, got {value:g}", column
         )
     return int(value)
+
+
+# -- a group's own history as a trace ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class History:
+    """A group's history as a trace, and what had to be assumed to make it one."""
+
+    trace: Trace
+    filled: int  # missing minutes carried forward
+    assumed_instances: int | None  # set when there was no in-service history
+
+
+def filled_minutes(points: Sequence[MetricPoint], source: str) -> tuple[list[float], datetime, int]:
+    """Per-minute values with missing minutes carried forward (a trace has no holes)."""
+    known = [(p.at, float(p.value)) for p in points if p.value is not None]
+    if not known:
+        raise InputError("no datapoints in the window", source=source)
+    start, end = known[0][0], known[-1][0]
+    by_time = dict(known)
+    values: list[float] = []
+    last, filled = known[0][1], 0
+    for i in range(int((end - start).total_seconds() // 60) + 1):
+        value = by_time.get(start + i * STEP)
+        if value is None:
+            filled += 1
+        else:
+            last = value
+        values.append(last)
+    return values, start, filled
+
+
+def group_history(
+    reader: ProviderReader, group: str, window: timedelta, *, source: str = ""
+) -> History:
+    """The group's load over ``window``: its cpu at the instances it had in service then."""
+    info = reader.get_group(group)
+    source = source or f"{info.name} history"
+    cpu = reader.metric_series(info.name, "cpu", window, 60)
+    values, start, filled = filled_minutes(cpu.points, source)
+    assumed: int | None = None
+    try:
+        seen = reader.metric_series(info.name, "in_service", window, 60)
+    except (InputError, ProviderError):
+        assumed = max(1, info.in_service)
+        counts = [assumed] * len(values)
+    else:
+        by_time = {p.at: p.value for p in seen.points}
+        counts, last = [], max(1, info.in_service)
+        for i in range(len(values)):
+            found = by_time.get(start + i * STEP)
+            last = int(found) if found else last
+            counts.append(max(1, last))
+    trace = Trace(start, tuple(values), "utilization", tuple(counts), source)
+    return History(trace, filled, assumed)

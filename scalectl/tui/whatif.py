@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from scalectl.core import backtest as bt
-from scalectl.core.errors import InputError, ProviderError, ScalectlError
-from scalectl.core.model import MetricPoint
+from scalectl.core.errors import InputError, ScalectlError
 from scalectl.core.provider import AnyRule, ProviderReader
-from scalectl.core.trace import Trace
+from scalectl.core.trace import Trace, group_history
 from scalectl.i18n import t
 
 WINDOWS: tuple[timedelta, ...] = (
@@ -37,44 +36,13 @@ class WhatIf:
     note: str = ""  # e.g. minutes carried forward, or an assumed instance count
 
 
-def _filled(points: Sequence[MetricPoint]) -> tuple[list[float], datetime, int]:
-    """Per-minute values with missing minutes carried forward (a trace has no holes)."""
-    known = [(p.at, float(p.value)) for p in points if p.value is not None]
-    if not known:
-        raise InputError("no cpu datapoints in the window")
-    start, end = known[0][0], known[-1][0]
-    by_time = dict(known)
-    values: list[float] = []
-    last, filled = known[0][1], 0
-    for i in range(int((end - start).total_seconds() // 60) + 1):
-        value = by_time.get(start + timedelta(minutes=i))
-        if value is None:
-            filled += 1
-        else:
-            last = value
-        values.append(last)
-    return values, start, filled
-
-
 def group_trace(reader: ProviderReader, group: str, window: timedelta) -> tuple[Trace, str]:
     """The group's load as the CLI's ``backtest --group`` builds it: cpu x in service."""
-    info = reader.get_group(group)
-    cpu = reader.metric_series(group, "cpu", window, period_s=60)
-    values, start, filled = _filled(cpu.points)
-    notes = [t("whatif.filled", n=filled)] if filled else []
-    try:
-        seen = reader.metric_series(group, "in_service", window, period_s=60)
-        by_time = {p.at: p.value for p in seen.points}
-        counts, last = [], max(1, info.in_service)
-        for i in range(len(values)):
-            found = by_time.get(start + timedelta(minutes=i))
-            last = int(found) if found else last
-            counts.append(max(1, last))
-    except (InputError, ProviderError):
-        notes.append(t("whatif.assumed", n=info.in_service))
-        counts = [max(1, info.in_service)] * len(values)
-    trace = Trace(start, tuple(values), "utilization", tuple(counts), f"{group} history")
-    return trace, " · ".join(notes)
+    history = group_history(reader, group, window)
+    notes = [t("whatif.filled", n=history.filled)] if history.filled else []
+    if history.assumed_instances is not None:
+        notes.append(t("whatif.assumed", n=history.assumed_instances))
+    return history.trace, " · ".join(notes)
 
 
 def run_whatif(

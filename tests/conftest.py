@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,17 @@ default_profile = "sim"
 provider = "sim"
 speed = 0
 """
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_sim_worlds() -> Iterator[None]:
+    """Many tests create the same sim world: simulate each (world, seed, groups) once per test
+    process and copy its tables into later databases (byte for byte the same world)."""
+    from scalectl_sim import store
+
+    store.keep_fresh_worlds(8)
+    yield
+    store.keep_fresh_worlds(0)
 
 
 @pytest.fixture(autouse=True)

@@ -2,19 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from scalectl_aws.errors import translated
 
 
-@dataclass(frozen=True)
 class Clients:
-    autoscaling: Any
-    elbv2: Any
-    cloudwatch: Any
-    region: str
-    session: Any
+    """The session and its three clients, each made on first use: `groups list` needs only Auto
+    Scaling, and every client costs a service model to load. Thread-safe (TUI workers share it;
+    botocore sessions are not safe to make clients from concurrently)."""
+
+    def __init__(self, session: Any, region: str, make: Callable[[str], Any]) -> None:
+        self.session = session
+        self.region = region
+        self._make = make
+        self._made: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _client(self, service: str) -> Any:
+        client = self._made.get(service)
+        if client is None:
+            with self._lock, translated():
+                client = self._made.get(service)
+                if client is None:
+                    client = self._made[service] = self._make(service)
+        return client
+
+    @property
+    def autoscaling(self) -> Any:
+        return self._client("autoscaling")
+
+    @property
+    def elbv2(self) -> Any:
+        return self._client("elbv2")
+
+    @property
+    def cloudwatch(self) -> Any:
+        return self._client("cloudwatch")
 
     def access_key_prefix(self) -> str:
         """The access key id's first characters: enough to tell keys apart, never a secret."""
@@ -57,10 +83,4 @@ def open_clients(profile: Any) -> Clients:
         def make(service: str) -> Any:
             return session.client(service, region_name=region, endpoint_url=endpoint, config=config)
 
-        return Clients(
-            autoscaling=make("autoscaling"),
-            elbv2=make("elbv2"),
-            cloudwatch=make("cloudwatch"),
-            region=region,
-            session=session,
-        )
+        return Clients(session, region, make)

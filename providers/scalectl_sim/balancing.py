@@ -80,6 +80,12 @@ class HashRing:
         return self._ids[i]
 
 
+@lru_cache(maxsize=1024)
+def _ring(ids: tuple[str, ...]) -> HashRing:
+    # A ring is read-only once built, and a backend set keeps its ring from minute to minute.
+    return HashRing(ids)
+
+
 @lru_cache(maxsize=65536)
 def client_ip(index: int) -> str:
     return f"10.{(index >> 16) & 255}.{(index >> 8) & 255}.{index & 255}"
@@ -109,7 +115,7 @@ def distribute(
         return Distribution(counts, {t.id: 0 for t in targets}, 0)
     k = len(pool)
     finishing: list[tuple[float, int]] = []  # (end time, index) of open connections
-    ring = HashRing([t.id for t in pool]) if algorithm == "source_ip_hash" else None
+    ring = _ring(tuple(t.id for t in pool)) if algorithm == "source_ip_hash" else None
     index_of = {t.id: i for i, t in enumerate(pool)}
     weights = [t.weight for t in pool]
     total_weight = sum(weights)

@@ -253,17 +253,25 @@ def _recent_needed(rules: Sequence[AnyRule]) -> int:
 # Alarms and the autoscaler
 
 
+@lru_cache(maxsize=16384)
+def _alarm_spec(
+    comparison: str, threshold: float, periods: int, datapoints: int | None, missing: str
+) -> AlarmSpec:
+    # A world's alarms change rarely; their specs are built once, not every simulated minute.
+    return AlarmSpec(Comparison(comparison), threshold, periods, datapoints, MissingData(missing))
+
+
 def evaluate_alarms(world: World, minute: int) -> None:
     for alarm in world.alarms:
         group = world.groups.get(alarm.group)
         if group is None:
             continue
-        spec = AlarmSpec(
-            Comparison(alarm.comparison),
+        spec = _alarm_spec(
+            alarm.comparison,
             alarm.threshold,
             alarm.evaluation_periods,
             alarm.datapoints_to_alarm,
-            MissingData(alarm.missing_data),
+            alarm.missing_data,
         )
         values = history_of(group, alarm.metric)
         result = evaluate_detail(spec, values, AlarmState(alarm.state))
@@ -314,10 +322,15 @@ def busy_groups(world: World) -> set[str]:
     return {a.group for a in world.activities.values()}
 
 
+# Frozen snapshots are slow to build and a steady group's does not change from minute to minute:
+# the same field values give the same (shared, immutable) snapshot.
+_snapshot = lru_cache(maxsize=8192)(GroupSnapshot)
+
+
 def snapshot(
     group: SimGroup, c: Counts, world: World, busy: set[str] | None = None
 ) -> GroupSnapshot:
-    return GroupSnapshot(
+    return _snapshot(
         name=group.name,
         min=group.min,
         max=group.max,

@@ -7,6 +7,9 @@
   clock moves only by an explicit advance, and no wall time is stored at all.
 - The world is one JSON document (sorted keys): the same seed and the same commands give the same
   bytes. Per-minute metrics and activities have their own tables, pruned by age.
+- A new world is a pure function of its spec, so a process that creates many (a test suite) can
+  keep the tables of a freshly created one in memory and copy them into the next database asking
+  for the same spec: 26 h of history is simulated once, not per world (``keep_fresh_worlds``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import math
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +53,8 @@ CREATE TABLE IF NOT EXISTS groups (pos INTEGER PRIMARY KEY, name TEXT NOT NULL, 
 PRESIMULATE_MIN = {"shop": 26 * 60, "large": 30}  # history a new world starts with
 MAX_CATCH_UP_MIN = {"shop": 2 * 24 * 60, "large": 10}  # beyond this a long absence is skipped
 ACTIVITY_DAYS = 90
+MAX_FRESH_GROUPS = 500  # larger fresh worlds are never kept (2,000 groups would take ~35 MB)
+TABLES = ("world", "metrics", "activities", "groups")  # what _create fills, besides meta
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,36 @@ def build_world(spec: WorldSpec) -> World:
         raise ValueError(f"unknown sim world {spec.world!r} (shop or large)")
     lifecycle.populate(world, start)
     return world
+
+
+@dataclass(frozen=True)
+class _Fresh:
+    """The rows of a freshly created world (its version counter is the database's own)."""
+
+    meta: tuple[tuple[str, str], ...]
+    tables: tuple[tuple[str, tuple[tuple[Any, ...], ...]], ...]
+
+
+_FRESH: OrderedDict[WorldSpec, _Fresh] = OrderedDict()
+_FRESH_LOCK = threading.Lock()
+_fresh_limit = 0  # how many fresh worlds this process keeps: none unless asked (a shop takes ~7 MB)
+
+
+def keep_fresh_worlds(count: int) -> None:
+    """Keep the tables of up to ``count`` freshly created worlds (of at most MAX_FRESH_GROUPS
+    groups) in this process, and copy them into later databases of the same spec instead of
+    simulating the world again. Off by default: a user's process creates a world once."""
+    global _fresh_limit
+    with _FRESH_LOCK:
+        _fresh_limit = count
+        while len(_FRESH) > count:
+            _FRESH.popitem(last=False)
+
+
+def forget_fresh_worlds() -> None:
+    """Drop the kept fresh worlds (the next new world is simulated again)."""
+    with _FRESH_LOCK:
+        _FRESH.clear()
 
 
 class SimStore:
@@ -179,8 +215,16 @@ class SimStore:
     def _create(self, spec: WorldSpec) -> None:
         # The version keeps counting across resets, so other processes' caches see the change.
         version = self._meta("version") or "0"
-        for table in ("meta", "world", "metrics", "activities", "groups"):
+        for table in ("meta", *TABLES):
             self._db.execute(f"DELETE FROM {table}")
+        self._world = None
+        with _FRESH_LOCK:
+            fresh = _FRESH.get(spec)
+            if fresh is not None:
+                _FRESH.move_to_end(spec)
+        if fresh is not None:
+            self._copy_fresh(fresh, version)
+            return
         world = build_world(spec)
         self._set_meta("world", spec.world)
         self._set_meta("seed", str(spec.seed))
@@ -192,6 +236,31 @@ class SimStore:
         while world.now < target:
             engine.tick(world, world.now)
         self._save(world, old)
+        if _fresh_limit > 0 and len(world.groups) <= MAX_FRESH_GROUPS:
+            self._keep_fresh(spec)
+
+    def _keep_fresh(self, spec: WorldSpec) -> None:
+        meta = self._db.execute("SELECT key, value FROM meta").fetchall()
+        tables = tuple(
+            (table, tuple(self._db.execute(f"SELECT * FROM {table}").fetchall()))
+            for table in TABLES
+        )
+        with _FRESH_LOCK:
+            _FRESH[spec] = _Fresh(tuple(meta), tables)
+            while len(_FRESH) > _fresh_limit:
+                _FRESH.popitem(last=False)
+
+    def _copy_fresh(self, fresh: _Fresh, version: str) -> None:
+        """The same rows _create would have written (the world is loaded from them on use)."""
+        self._version = int(version) + 1  # as _save counts it
+        self._db.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?)",
+            [(k, str(self._version) if k == "version" else v) for k, v in fresh.meta],
+        )
+        for table, rows in fresh.tables:
+            if rows:
+                marks = ", ".join("?" * len(rows[0]))
+                self._db.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
 
     def reset(self, spec: WorldSpec) -> None:
         with self._txn("IMMEDIATE"):

@@ -10,6 +10,7 @@ import hashlib
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -36,7 +37,9 @@ def minute_of(at: datetime) -> int:
     return int(at.timestamp()) // 60
 
 
+@lru_cache(maxsize=4096)
 def at_minute(minute: int) -> datetime:
+    # Cached: every group's autoscaler asks for the same instant within one tick.
     return datetime.fromtimestamp(minute * 60, tz=UTC).astimezone(SIM_TZ)
 
 

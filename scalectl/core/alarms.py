@@ -16,13 +16,22 @@ Alibaba, Tencent and Huawei count N *consecutive* breaching periods instead (``c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from scalectl.core.model import AlarmState, Comparison, MissingData
 
 # How many extra periods CloudWatch looks back beyond N (its tables show 5 points for N = 3).
 EXTRA_RANGE = 2
+
+# Comparison.breaches as plain operators: alarms are evaluated for every rule every minute.
+_BREACHES: dict[Comparison, Callable[[float, float], bool]] = {
+    Comparison.GT: operator.gt,
+    Comparison.GE: operator.ge,
+    Comparison.LT: operator.lt,
+    Comparison.LE: operator.le,
+}
 
 
 @dataclass(frozen=True)
@@ -79,16 +88,17 @@ def evaluate_detail(
     if spec.consecutive:
         return _evaluate_consecutive(spec, datapoints, previous)
     n, m = spec.evaluation_periods, spec.m
+    breaches, threshold = _BREACHES[spec.comparison], spec.threshold
     window = _window(datapoints, spec.evaluation_range)
     real = [v for v in window if v is not None]
 
     if len(real) >= n:
         recent = real[-n:]
-        breaching = sum(spec.comparison.breaches(v, spec.threshold) for v in recent)
+        breaching = sum(1 for v in recent if breaches(v, threshold))
         state = AlarmState.ALARM if breaching >= m else AlarmState.OK
         return AlarmResult(state, breaching, n, tuple(recent))
 
-    real_breaching = sum(spec.comparison.breaches(v, spec.threshold) for v in real)
+    real_breaching = sum(1 for v in real if breaches(v, threshold))
     fills = n - len(real)  # missing points used "as few times as possible"
     values = tuple(real)
 
@@ -115,6 +125,8 @@ def evaluate_detail(
 def _window(datapoints: Sequence[float | None], size: int) -> list[float | None]:
     """The last ``size`` points, padded at the old end with missing points when history is short."""
     tail = list(datapoints[-size:])
+    if len(tail) == size:
+        return tail
     return [None] * (size - len(tail)) + tail
 
 
@@ -123,10 +135,11 @@ def _premature_alarm(spec: AlarmSpec, window: Sequence[float | None]) -> bool:
     M periods old and no real point in the range is non-breaching (its tables: ``X - - - -``
     and ``- - X - -`` alarm for 3 of 3, ``0 - X - -`` stays OK for 2 of 3)."""
     oldest_breach_age: int | None = None
+    breaches = _BREACHES[spec.comparison]
     for age, value in enumerate(reversed(window), start=1):  # age 1 = newest
         if value is None:
             continue
-        if not spec.comparison.breaches(value, spec.threshold):
+        if not breaches(value, spec.threshold):
             return False
         oldest_breach_age = age
     return oldest_breach_age is not None and oldest_breach_age >= spec.m
@@ -146,9 +159,7 @@ def _evaluate_consecutive(
             previous if spec.missing_data is MissingData.IGNORE else AlarmState.INSUFFICIENT_DATA
         )
         return AlarmResult(state, 0, 0, ())
-    breaching = sum(
-        (fill_breaching if v is None else spec.comparison.breaches(v, spec.threshold))
-        for v in window
-    )
+    breaches = _BREACHES[spec.comparison]
+    breaching = sum((fill_breaching if v is None else breaches(v, spec.threshold)) for v in window)
     state = AlarmState.ALARM if breaching == n else AlarmState.OK
     return AlarmResult(state, breaching, n, tuple(real))

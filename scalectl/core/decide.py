@@ -23,11 +23,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfoNotFoundError
 
 from scalectl.core.alarms import AlarmResult, AlarmSpec, evaluate_detail
-from scalectl.core.model import AlarmState, Comparison, Statistic
+from scalectl.core.model import AlarmState, Comparison, MissingData, Statistic
 from scalectl.core.provider import AnyRule
 from scalectl.core.rules import (
     AdjustmentType,
@@ -255,6 +256,28 @@ def _alarm_cause(
     return f"alarm {name} in ALARM for {result.breaching} of {result.evaluated} periods ({shown})"
 
 
+# Alarm specs are immutable and few (one per rule and threshold): built once, not every tick.
+@lru_cache(maxsize=16384)
+def _spec(
+    comparison: Comparison,
+    threshold: float,
+    periods: int,
+    datapoints: int | None = None,
+    missing: MissingData = MissingData.MISSING,
+    consecutive: bool = False,
+) -> AlarmSpec:
+    return AlarmSpec(comparison, threshold, periods, datapoints, missing, consecutive)
+
+
+# dataclasses.replace, spelled out: these run for every rule every tick.
+def _with_alarms(state: RuleState, alarm_states: Mapping[str, AlarmState]) -> RuleState:
+    return RuleState(alarm_states, state.last_fired, state.last_scheduled_run)
+
+
+def _fired(state: RuleState, now: datetime) -> RuleState:
+    return RuleState(state.alarm_states, now, state.last_scheduled_run)
+
+
 def _target_tracking(
     rule: TargetTrackingRule,
     group: GroupSnapshot,
@@ -266,16 +289,16 @@ def _target_tracking(
     low_fraction: float,
 ) -> None:
     previous = state.alarm_states
-    high = AlarmSpec(Comparison.GT, rule.target, 3, consecutive=consecutive)
+    high = _spec(Comparison.GT, rule.target, 3, consecutive=consecutive)
     high_result = evaluate_detail(high, values, previous.get("high", AlarmState.INSUFFICIENT_DATA))
     alarm_states = {"high": high_result.state}
     low_threshold = low_fraction * rule.target
     low_result: AlarmResult | None = None
     if not rule.disable_scale_in:
-        low = AlarmSpec(Comparison.LT, low_threshold, 15, consecutive=consecutive)
+        low = _spec(Comparison.LT, low_threshold, 15, consecutive=consecutive)
         low_result = evaluate_detail(low, values, previous.get("low", AlarmState.INSUFFICIENT_DATA))
         alarm_states["low"] = low_result.state
-    tick.states[rule.name] = replace(state, alarm_states=alarm_states)
+    tick.states[rule.name] = _with_alarms(state, alarm_states)
 
     metric = _latest(values)
     suspended = "AlarmNotification" in group.suspended
@@ -332,13 +355,13 @@ def _target_tracking(
 
 
 def _alarm_spec(rule: StepRule | SimpleRule, consecutive: bool) -> AlarmSpec:
-    return AlarmSpec(
+    return _spec(
         rule.comparison,
         rule.threshold,
         rule.evaluation_periods,
         rule.datapoints_to_alarm,
         rule.missing_data,
-        consecutive=consecutive,
+        consecutive,
     )
 
 
@@ -354,7 +377,7 @@ def _evaluate_main(
     result = evaluate_detail(
         spec, series, state.alarm_states.get("main", AlarmState.INSUFFICIENT_DATA)
     )
-    tick.states[rule.name] = replace(state, alarm_states={"main": result.state})
+    tick.states[rule.name] = _with_alarms(state, {"main": result.state})
     return result
 
 
@@ -515,7 +538,7 @@ def _scheduled(
 ) -> list[tuple[datetime, ScheduledRule]]:
     fired: list[tuple[datetime, ScheduledRule]] = []
     for rule, state in rules:
-        tick.states[rule.name] = replace(state, last_scheduled_run=now)
+        tick.states[rule.name] = RuleState(state.alarm_states, state.last_fired, now)
         # A first tick looks back one minute only: old runs of a recurring action are not replayed.
         after = state.last_scheduled_run or now - timedelta(minutes=1)
         try:
@@ -529,7 +552,7 @@ def _scheduled(
             tick.blocked.append(f"scheduled action {rule.name}: ScheduledActions suspended")
             continue
         fired.append((at, rule))
-        tick.states[rule.name] = replace(tick.states[rule.name], last_fired=now)
+        tick.states[rule.name] = _fired(tick.states[rule.name], now)
     fired.sort(key=lambda item: (item[0], item[1].name))  # actions run in order within a group
     return fired
 
@@ -747,7 +770,7 @@ def decide(
     if desired != current:
         reason += f": {current} -> {desired}"
         if winner is not None:
-            tick.states[winner.rule] = replace(tick.states[winner.rule], last_fired=now)
+            tick.states[winner.rule] = _fired(tick.states[winner.rule], now)
     elif winner is not None:
         tick.blocked.append(f"{reason}: already at {current}")
         if not sched_text:
@@ -785,9 +808,11 @@ def _pick_scale_in(
         return None
     # Like AWS with several policies: the one giving the largest capacity wins.
     want = max(candidates, key=lambda w: (w.desired, w.rule))
-    want = replace(want, desired=clamp(want.desired, group.min, current))
-    if want.desired >= current:
+    desired = clamp(want.desired, group.min, current)
+    if desired >= current:
         return None
+    if desired != want.desired:
+        want = replace(want, desired=desired)
     load_base = group.in_service or current
     checked, blocked = _anti_flap(want, current, rules, history, load_base)
     if blocked is not None:

@@ -13,10 +13,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import CroniterBadCronError, CroniterBadDateError, croniter
-
 if TYPE_CHECKING:
     from scalectl.core.rules import ScheduledRule
+
+# croniter is imported where a cron is read, not here: every command imports this module (through
+# the rule schema) and most never look at a cron.
 
 # A five-field cron that can fire at all fires within 8 years (29 February skips 2100).
 _MAX_YEARS_BETWEEN_FIRES = 9
@@ -39,6 +40,8 @@ def cron_problem(cron: str) -> str | None:
             f"cron must have five fields (minute hour day-of-month month day-of-week), "
             f"got {len(fields)}: {cron!r}"
         )
+    from croniter import croniter
+
     if not croniter.is_valid(cron):
         return f"not a valid cron expression: {cron!r}"
     if never_fires(cron):
@@ -48,6 +51,8 @@ def cron_problem(cron: str) -> str | None:
 
 def never_fires(cron: str) -> bool:
     """True when the cron expression matches no date at all (e.g. ``0 0 31 2 *``)."""
+    from croniter import CroniterBadCronError, CroniterBadDateError, croniter
+
     try:
         croniter(
             cron, datetime(2000, 1, 1), max_years_between_matches=_MAX_YEARS_BETWEEN_FIRES
@@ -102,6 +107,8 @@ def _cron_fires(cron: str, tz: ZoneInfo, after: datetime) -> Iterator[datetime]:
     """Fire instants strictly after ``after``, ascending, without repeats."""
     # Wall times map to instants in the same order (see _wall_to_instant), so matching from the
     # wall time of ``after`` and skipping instants not after it misses nothing.
+    from croniter import CroniterBadDateError, croniter
+
     wall = after.astimezone(tz).replace(tzinfo=None)
     matches = croniter(cron, wall, max_years_between_matches=_MAX_YEARS_BETWEEN_FIRES)
     last = after

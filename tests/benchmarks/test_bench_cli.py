@@ -52,3 +52,16 @@ def test_version_start_time(bench: Callable[..., None]) -> None:
         "",
         f"import click: {module_count('import click')}",
     )
+
+
+def test_sim_groups_list_start_time(paused_sim: object, bench: Callable[..., None]) -> None:
+    command = [sys.executable, "-m", "scalectl.cli.main", "-o", "json", "groups", "list"]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)  # creates the world
+    floor = wall([sys.executable, "-c", "import click"], runs=5)
+    ours = wall(command, runs=5)
+    bench(
+        "scalectl -o json groups list, sim shop (median of 5)",
+        f"{ours * 1000:.0f} ms",
+        "",
+        f"import click {floor * 1000:.0f} ms ({ours / floor:.2f}x)",
+    )

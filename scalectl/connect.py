@@ -6,6 +6,7 @@ it does not use. A read-only profile (or ``--read-only``, or ``monitor``) never 
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -17,14 +18,31 @@ from scalectl.core.provider import ProviderPlugin
 
 EXTRAS = {"aws": "aws", "alibaba": "alibaba", "tencent": "tencent", "huawei": "huawei"}
 
+# The built-in plugins, as pyproject.toml registers them: looked up here first because scanning
+# every installed distribution's entry points costs more than the rest of a small command.
+BUILT_IN = {
+    "sim": "scalectl_sim.provider:SimProvider",
+    "aws": "scalectl_aws.provider:AwsProvider",
+    "alibaba": "scalectl_alibaba.provider:AlibabaProvider",
+    "tencent": "scalectl_tencent.provider:TencentProvider",
+    "huawei": "scalectl_huawei.provider:HuaweiProvider",
+}
 
-def load_plugin(provider: str) -> ProviderPlugin:
+
+def _load(provider: str) -> Any:
+    target = BUILT_IN.get(provider)
+    if target is not None:
+        module, attribute = target.split(":")
+        return getattr(import_module(module), attribute)
     matches = entry_points(group="scalectl.providers", name=provider)
     if not matches:
         raise InputError(f"no provider plugin named {provider!r} is installed", field="provider")
-    (entry,) = tuple(matches)[:1]
+    return next(iter(matches)).load()
+
+
+def load_plugin(provider: str) -> ProviderPlugin:
     try:
-        factory: Any = entry.load()
+        factory: Any = _load(provider)
     except ImportError as exc:
         extra = EXTRAS.get(provider, provider)
         raise InputError(

@@ -42,8 +42,9 @@ class MaxCapacityBehavior(StrEnum):
 
 class _Base(BaseModel):
     # No NaN or infinity: they cannot be compared, and infinite step bounds are spelled by omission.
+    # defer_build: a command that never validates a rule (groups list) does not pay for the schema.
     model_config = ConfigDict(
-        extra="forbid", frozen=True, use_enum_values=False, allow_inf_nan=False
+        extra="forbid", frozen=True, use_enum_values=False, allow_inf_nan=False, defer_build=True
     )
 
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from scalectl.core import alarm_rules
+from scalectl.core.errors import InputError
 from scalectl.core.model import (
     Activity,
     ActivityStatus,
@@ -304,6 +306,33 @@ def to_alarm(raw: Mapping[str, Any]) -> Alarm:
         actions=tuple(action_label(a) for a in raw.get("AlarmActions", [])),
         managed_by="target_tracking" if name.startswith(TARGET_TRACKING_PREFIX) else "user",
         native_metric=f"{raw.get('Namespace', '')}/{raw.get('MetricName', '')}",
+    )
+
+
+def to_composite_alarm(raw: Mapping[str, Any]) -> Alarm:
+    """A CloudWatch composite alarm: its AlarmRule, and the alarms it names as its parts. A rule
+    outside the grammar we parse (it cannot be, on AWS) still lists, without parts."""
+    name = str(raw["AlarmName"])
+    rule = str(raw.get("AlarmRule", ""))
+    try:
+        named = alarm_rules.parts(alarm_rules.parse_rule(rule))
+    except InputError:
+        named = ()
+    # A rule may name a part by ARN (arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME): show the name.
+    shown = tuple(p.rsplit(":alarm:", 1)[-1] for p in named)
+    return Alarm(
+        id=name,
+        name=name,
+        provider=PROVIDER,
+        state=_ALARM_STATES.get(raw.get("StateValue", ""), AlarmState.INSUFFICIENT_DATA),
+        metric="",
+        comparison=Comparison.GT,
+        threshold=0.0,
+        since=utc(raw.get("StateUpdatedTimestamp")),
+        actions=tuple(action_label(a) for a in raw.get("AlarmActions", [])),
+        kind="composite",
+        rule=rule,
+        parts=shown,
     )
 
 

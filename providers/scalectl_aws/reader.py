@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -91,15 +91,29 @@ def page(
     **params: Any,
 ) -> list[dict[str, Any]]:
     """Every item of a paged operation, with the largest page the API allows."""
+    return pages(client, operation, (key,), page_size, max_items, **params)[key]
+
+
+def pages(
+    client: Any,
+    operation: str,
+    keys: Sequence[str],
+    page_size: int | None = None,
+    max_items: int | None = None,
+    **params: Any,
+) -> dict[str, list[dict[str, Any]]]:
+    """Every item under each of ``keys`` of a paged operation (DescribeAlarms pages metric and
+    composite alarms together)."""
     config: dict[str, int] = {}
     if page_size is not None:
         config["PageSize"] = page_size
     if max_items is not None:
         config["MaxItems"] = max_items
-    items: list[dict[str, Any]] = []
+    items: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
     with translated():
         for response in client.get_paginator(operation).paginate(**params, PaginationConfig=config):
-            items.extend(response.get(key, []))
+            for key in keys:
+                items[key].extend(response.get(key, []))
     return items
 
 
@@ -155,18 +169,25 @@ class AwsReader:
         )
         return result
 
-    def raw_alarms(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._snapshot.get(
+    def _raw_alarm_pages(self) -> dict[str, list[dict[str, Any]]]:
+        # Without AlarmTypes, DescribeAlarms returns metric alarms only (CloudWatch API reference).
+        result: dict[str, list[dict[str, Any]]] = self._snapshot.get(
             "alarms",
-            lambda: page(
+            lambda: pages(
                 self.clients.cloudwatch,
                 "describe_alarms",
-                "MetricAlarms",
+                ("MetricAlarms", "CompositeAlarms"),
                 ALARM_PAGE,
-                AlarmTypes=["MetricAlarm"],
+                AlarmTypes=["CompositeAlarm", "MetricAlarm"],
             ),
         )
         return result
+
+    def raw_alarms(self) -> list[dict[str, Any]]:
+        return self._raw_alarm_pages()["MetricAlarms"]
+
+    def raw_composite_alarms(self) -> list[dict[str, Any]]:
+        return self._raw_alarm_pages()["CompositeAlarms"]
 
     def _balancers_by_target_group(self) -> dict[str, list[str]]:
         return {
@@ -341,7 +362,8 @@ class AwsReader:
         )
 
     def list_alarms(self) -> list[Alarm]:
-        return [mapping.to_alarm(a) for a in self.raw_alarms()]
+        metric = [mapping.to_alarm(a) for a in self.raw_alarms()]
+        return metric + [mapping.to_composite_alarm(a) for a in self.raw_composite_alarms()]
 
     def list_activities(self, group: str | None = None, limit: int = 50) -> list[Activity]:
         params: dict[str, Any] = {}

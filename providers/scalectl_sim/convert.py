@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from scalectl.core import alarm_rules
 from scalectl.core.model import (
     Activity,
     ActivityStatus,
@@ -155,6 +156,7 @@ def to_balancers(world: World) -> list[Balancer]:
 def to_alarms(world: World) -> list[Alarm]:
     out: list[Alarm] = []
     for a in world.alarms:
+        composite = a.kind == "composite"
         out.append(
             Alarm(
                 id=a.id,
@@ -171,6 +173,11 @@ def to_alarms(world: World) -> list[Alarm]:
                 datapoints_to_alarm=a.datapoints_to_alarm or a.evaluation_periods,
                 missing_data=MissingData(a.missing_data),
                 managed_by="user",
+                kind=a.kind,
+                rule=a.rule,
+                parts=alarm_rules.parts(alarm_rules.parse_rule(a.rule)) if composite else (),
+                horizon_s=a.horizon_s if a.kind == "predictive" else None,
+                expected_at=None if a.expected_at is None else at_minute(a.expected_at),
             )
         )
     for group_name, rules in world.rules.items():

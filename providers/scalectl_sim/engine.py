@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from scalectl.core import forecast, schedule
+from scalectl.core import alarm_rules, forecast, schedule
 from scalectl.core.alarms import AlarmSpec, evaluate_detail
 from scalectl.core.decide import Decision, GroupSnapshot, RuleState, decide
 from scalectl.core.model import AlarmState, Comparison, MissingData
@@ -33,10 +33,12 @@ from scalectl_sim.lifecycle import (
     serving,
 )
 from scalectl_sim.world import (
+    SimAlarm,
     SimGroup,
     SimListener,
     World,
     at_minute,
+    minute_of,
 )
 
 # Columns of a group's per-minute datapoint (group.recent and the store's metrics table).
@@ -261,10 +263,28 @@ def _alarm_spec(
     return AlarmSpec(Comparison(comparison), threshold, periods, datapoints, MissingData(missing))
 
 
+PREDICT_WINDOW = 15  # minutes of history a predictive alarm fits its trend on (recent: reacts fast)
+PREDICTIVE, COMPOSITE = "predictive", "composite"
+
+
+@lru_cache(maxsize=1024)
+def _composite_rule(text: str) -> alarm_rules.Node:
+    return alarm_rules.parse_rule(text)
+
+
 def evaluate_alarms(world: World, minute: int) -> None:
+    """Metric alarms first, then predictive ones, then composites (over the states just set; a
+    composite naming another composite sees it as evaluated earlier in the list)."""
+    composites: list[SimAlarm] = []
     for alarm in world.alarms:
+        if alarm.kind == COMPOSITE:
+            composites.append(alarm)
+            continue
         group = world.groups.get(alarm.group)
         if group is None:
+            continue
+        if alarm.kind == PREDICTIVE:
+            _evaluate_predictive(alarm, group, minute)
             continue
         spec = _alarm_spec(
             alarm.comparison,
@@ -276,26 +296,62 @@ def evaluate_alarms(world: World, minute: int) -> None:
         values = history_of(group, alarm.metric)
         result = evaluate_detail(spec, values, AlarmState(alarm.state))
         alarm.value = values[-1] if values else None
-        if result.state.value != alarm.state:
+        if result.state.value != alarm.state:  # inline: this runs for every alarm every minute
             alarm.state = result.state.value
             alarm.since = minute
+    if composites:
+        states = {a.name: AlarmState(a.state) for a in world.alarms}
+        for alarm in composites:
+            state = alarm_rules.evaluate_composite(_composite_rule(alarm.rule), states)
+            _set_state(alarm, state, minute)
+            states[alarm.name] = state
+
+
+def _set_state(alarm: SimAlarm, state: AlarmState, minute: int) -> None:
+    if state.value != alarm.state:
+        alarm.state = state.value
+        alarm.since = minute
+
+
+def _evaluate_predictive(alarm: SimAlarm, group: SimGroup, minute: int) -> None:
+    """ALARM when the metric's recent trend breaches the threshold within the horizon."""
+    values = history_of(group, alarm.metric)[-PREDICT_WINDOW:]
+    first = minute - len(values)  # values[-1] is the minute that just ended
+    points = [(at_minute(first + k), v) for k, v in enumerate(values)]
+    prediction = alarm_rules.predict_breach(
+        points,
+        at_minute(minute),
+        comparison=Comparison(alarm.comparison),
+        threshold=alarm.threshold,
+        horizon=timedelta(seconds=alarm.horizon_s),
+        trend_window=PREDICT_WINDOW,
+    )
+    alarm.value = values[-1] if values else None
+    alarm.expected_at = (
+        None if prediction.expected_at is None else minute_of(prediction.expected_at)
+    )
+    _set_state(alarm, prediction.state, minute)
+
+
+FORECAST_REFRESH_H = 6  # AWS refits predictive forecasts every 6 hours (reference §1.2)
 
 
 def refresh_forecast(group: SimGroup, minute: int) -> list[float]:
-    """The group's hourly total-load forecast (scalectl.core.forecast) from the current hour, redone
-    once per simulated hour: the hourly history only changes then."""
+    """The group's hourly total-load forecast (scalectl.core.forecast) from the current hour. It is
+    refitted on the first tick of each 6-hour window (00, 06, 12, 18 UTC) and covers 48 h from
+    then; between refits the current hour's slice of the last fit is used."""
     hour = minute // 60
-    if group.forecast_hour != hour:
+    made = group.forecast_hour
+    if made < 0 or hour // FORECAST_REFRESH_H != made // FORECAST_REFRESH_H:
         last = hour - 1  # group.hourly[-1] is the hour that ended last
         points = [
             (at_minute((last - len(group.hourly) + 1 + k) * 60), value)
             for k, value in enumerate(group.hourly)
         ]
-        group.forecast = [
-            round(v, 3) for v in forecast.forecast_hourly(points, at_minute(minute)) or []
-        ]
-        group.forecast_hour = hour
-    return group.forecast
+        fitted = forecast.forecast_hourly(points, at_minute(minute), hours=48 + FORECAST_REFRESH_H)
+        group.forecast = [round(v, 3) for v in fitted or []]
+        group.forecast_hour = made = hour
+    return group.forecast[hour - made :]
 
 
 @lru_cache(maxsize=4096)
@@ -413,13 +469,17 @@ def tick(world: World, minute: int) -> None:
         raise ValueError(f"tick({minute}) but the world stands at minute {world.now}")
     by_group = listeners_by_group(world)
     measured: dict[str, Counts] = {}
+    predicted = {a.group for a in world.alarms if a.kind == PREDICTIVE}
     for group in world.groups.values():
         lifecycle(world, group, minute)
         random_failures(world, group, minute)
         c = measured[group.name] = counts(group, minute)
         load_rpm = traffic.load(world.seed, group, minute, world.flash_sales)
         row = measure(world, group, by_group.get(group.name, ()), minute, load_rpm, c)
-        _record(world, group, minute, row, _recent_needed(world.rules.get(group.name, ())))
+        keep = _recent_needed(world.rules.get(group.name, ()))
+        if group.name in predicted:
+            keep = max(keep, PREDICT_WINDOW)
+        _record(world, group, minute, row, keep)
     world.now = now = minute + 1
     evaluate_alarms(world, now)
     current: dict[str, Counts] = {}

@@ -226,6 +226,30 @@ def shop_world(seed: int, start: int) -> World:
             "not_breaching",
         ),
         SimAlarm("alarm-cart-latency", "cart-latency-high", "cart", "latency_ms", ">", 300, 3, 2),
+        SimAlarm("alarm-checkout-cpu", "checkout-cpu-high", "checkout", "cpu", ">", 85, 3, 2),
+        # Forecast: search CPU rising past 80 within 30 minutes (before search-cpu-high fires).
+        SimAlarm(
+            "alarm-search-cpu-forecast",
+            "search-cpu-forecast",
+            "search",
+            "cpu",
+            ">",
+            80,
+            kind="predictive",
+            horizon_s=1800,
+        ),
+        # Checkout is degraded when it is slow and either failing or saturated.
+        SimAlarm(
+            "alarm-checkout-degraded",
+            "checkout-degraded",
+            "checkout",
+            "",
+            ">",
+            0,
+            kind="composite",
+            rule='ALARM("checkout-latency-high") AND '
+            '(ALARM("checkout-5xx-rate") OR ALARM("checkout-cpu-high"))',
+        ),
     ]
     rules: dict[str, list[AnyRule]] = {
         "web": [

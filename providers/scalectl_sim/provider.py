@@ -79,7 +79,9 @@ class SimReader:
             return view(self.world())
 
     def capabilities(self) -> Capabilities:
-        return Capabilities(rule_kinds=frozenset(RULE_KINDS), metrics=frozenset(METRICS))
+        return Capabilities(
+            rule_kinds=frozenset(RULE_KINDS), metrics=frozenset(METRICS), composite_alarms=True
+        )
 
     def now(self) -> datetime:
         return self._read(lambda world: at_minute(world.now))

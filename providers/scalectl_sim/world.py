@@ -263,6 +263,12 @@ class SimAlarm:
     state: str = AlarmState.INSUFFICIENT_DATA.value
     since: int = 0
     value: float | None = None
+    # "metric", "composite" (``rule`` combines other alarms by name) or "predictive" (the metric's
+    # forecast breaches the threshold within ``horizon_s``; ``expected_at`` is the minute it does).
+    kind: str = "metric"
+    rule: str = ""
+    horizon_s: int = 0
+    expected_at: int | None = None
 
     def to_json(self) -> list[Any]:
         return [getattr(self, name) for name in self.__dataclass_fields__]

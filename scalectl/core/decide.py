@@ -12,8 +12,10 @@ CONTRACT (other modules are being written against these signatures; keep them):
 One tick, per reference/autoscaling-semantics.md: scheduled actions apply first (bounds, desired;
 no cooldown); every alarm-driven rule evaluates its alarms (alarms.py); the largest scale-out
 wins; a scale-in happens only when nothing wants out, target tracking rules all agree, and Azure's
-anti-flapping projection allows it; the result is clamped to [min, max], which only a predictive
-rule with IncreaseMaxCapacity may raise. Cooldown gates simple rules only.
+anti-flapping projection allows it, and never below a forecast-and-scale predictive rule's capacity
+for the hour (AWS takes the largest capacity any policy wants); the result is clamped to
+[min, max], which only a predictive rule with IncreaseMaxCapacity may raise. Cooldown gates
+simple rules only.
 """
 
 from __future__ import annotations
@@ -231,6 +233,9 @@ class _Tick:
     blocked: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     states: dict[str, RuleState] = field(default_factory=dict)
+    # Forecast-and-scale capacity for this hour: AWS sets the desired capacity to the largest of
+    # what each policy wants, so no other rule scales in below it (rule name, capacity).
+    floor: tuple[str, int] | None = None
 
 
 def _capacity(group: GroupSnapshot) -> int:
@@ -593,6 +598,8 @@ def _predictive(
         if want > group.desired:
             tick.notes.append(f"{text}; forecast only, would scale {group.desired} -> {want}")
         return
+    if tick.floor is None or want > tick.floor[1]:
+        tick.floor = (rule.name, want)
     if want > _capacity(group):  # predictive never scales in
         tick.outs.append(_Want(rule.name, "predictive", want, text, raise_max_to))
 
@@ -808,11 +815,20 @@ def _pick_scale_in(
         return None
     # Like AWS with several policies: the one giving the largest capacity wins.
     want = max(candidates, key=lambda w: (w.desired, w.rule))
-    desired = clamp(want.desired, group.min, current)
+    low = group.min
+    if tick.floor is not None and tick.floor[1] > low:
+        low = tick.floor[1]
+    desired = clamp(want.desired, low, current)
+    held = ""
+    if tick.floor is not None and low > group.min and want.desired < low:
+        held = f"predictive {tick.floor[0]} holds a floor of {low} for this hour"
     if desired >= current:
+        if held:
+            tick.blocked.append(f"{want.reason}; no scale-in: {held}")
         return None
     if desired != want.desired:
-        want = replace(want, desired=desired)
+        reason = f"{want.reason}; {held}" if held else want.reason
+        want = replace(want, desired=desired, reason=reason)
     load_base = group.in_service or current
     checked, blocked = _anti_flap(want, current, rules, history, load_base)
     if blocked is not None:

@@ -460,6 +460,41 @@ def test_predictive_honor_or_increase_max() -> None:
     assert (d.desired, d.new_max) == (50, 55)
 
 
+def test_predictive_capacity_is_a_floor_for_target_tracking_scale_in() -> None:
+    # The sim's flap: predictive 6 -> 15 at 15:50, target tracking 15 -> 4 at 16:00, predictive
+    # 4 -> 15 at 16:01. AWS sets the desired capacity to the largest any policy wants.
+    rules = [tt(), predictive()]
+    low_cpu = cpu(10.0, minutes=15)  # target tracking alone wants ceil(15 x 10 / 50) = 3
+    assert decide(group(15), [tt()], low_cpu, NOW).desired == 3
+    d = decide(group(15), rules, low_cpu, NOW, forecast={"cpu": [750.0]})  # floor 15
+    assert (d.desired, d.kind) == (15, "none")
+    assert d.blocked is not None and "no scale-in: predictive pred holds a floor of 15" in d.blocked
+    d = decide(group(15), rules, low_cpu, NOW, forecast={"cpu": [500.0]})  # floor 10
+    assert (d.desired, d.kind, d.rule) == (10, "scale_in", "web-cpu")
+    assert "predictive pred holds a floor of 10 for this hour: 15 -> 10" in d.reason
+
+
+def test_predictive_floor_holds_every_minute_of_its_hour() -> None:
+    rules = [tt(), predictive()]
+    for minute in (0, 20, 54):  # from 09:55 the buffer already looks at 10:00 (also 15)
+        now = datetime(2026, 3, 16, 9, minute, tzinfo=UTC)
+        d = decide(group(15), rules, cpu(10.0, minutes=15), now, forecast={"cpu": [750.0, 750.0]})
+        assert d.desired == 15, minute
+    # The next hour's forecast is low: from then on target tracking scales in.
+    late = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)
+    d = decide(group(15), rules, cpu(10.0, minutes=15), late, forecast={"cpu": [100.0]})
+    assert (d.desired, d.kind) == (3, "scale_in")
+
+
+def test_forecast_only_sets_no_floor_and_floor_spares_step_scale_in() -> None:
+    only = predictive(mode=PredictiveMode.FORECAST_ONLY)
+    d = decide(group(15), [tt(), only], cpu(10.0, minutes=15), NOW, forecast={"cpu": [750.0]})
+    assert d.desired == 3
+    shrink = simple(name="shrink", comparison=Comparison.LT, threshold=35.0, adjustment=-6)
+    d = decide(group(15), [shrink, predictive()], cpu(10.0), NOW, forecast={"cpu": [600.0]})
+    assert (d.desired, d.rule) == (12, "shrink") and "holds a floor of 12" in d.reason
+
+
 # --- anti-flapping -------------------------------------------------------------------------------
 
 

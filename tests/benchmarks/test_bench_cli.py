@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -64,4 +65,48 @@ def test_sim_groups_list_start_time(paused_sim: object, bench: Callable[..., Non
         f"{ours * 1000:.0f} ms",
         "",
         f"import click {floor * 1000:.0f} ms ({ours / floor:.2f}x)",
+    )
+
+
+def run_measured(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall time (s) and peak RSS (MiB) of one child process."""
+    import os
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    assert os.waitstatus_to_exitcode(status) == 0, proc.stderr.read() if proc.stderr else ""
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def test_cli_on_shop_and_large_worlds(home: Path, bench: Callable[..., None]) -> None:
+    """Issue 3's figures: groups list on the shop and a 2,000-group world, one simulated day."""
+    import os
+
+    (home / "config.toml").write_text(
+        '[profiles.sim]\nprovider = "sim"\nspeed = 0\n'
+        '[profiles.large]\nprovider = "sim"\nworld = "large"\ngroups = 2000\nspeed = 0\n'
+    )
+    env = {**os.environ, "SCALECTL_HOME": str(home)}
+    cli = [sys.executable, "-m", "scalectl.cli.main"]
+    run_measured([*cli, "sim", "status"], env)  # build the shop world once
+    seconds, peak = run_measured([*cli, "groups", "list", "-o", "json"], env)
+    bench(
+        "CLI shop: groups list -o json", f"{seconds * 1000:.0f} ms", "", f"peak RSS {peak:.0f} MiB"
+    )
+    seconds, peak = run_measured([*cli, "sim", "advance", "1d"], env)
+    bench(
+        "CLI shop: sim advance 1d (one call)",
+        f"{seconds:.2f} s",
+        "< 1 s of simulation",
+        f"peak RSS {peak:.0f} MiB",
+    )
+    run_measured([*cli, "--profile", "large", "sim", "status"], env)  # build the large world
+    seconds, peak = run_measured([*cli, "--profile", "large", "groups", "list", "-o", "json"], env)
+    bench(
+        "CLI 2,000 groups: groups list -o json",
+        f"{seconds * 1000:.0f} ms",
+        "",
+        f"peak RSS {peak:.0f} MiB",
     )

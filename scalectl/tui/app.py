@@ -28,11 +28,9 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
-from scalectl.core.console import Console
 from scalectl.core.errors import InputError, RefusedError, ScalectlError
 from scalectl.core.model import ActivityStatus, Alarm, Balancer, Group
 from scalectl.core.provider import AnyRule
-from scalectl.core.rules import GroupBounds, RuleSet
 from scalectl.i18n import resolve_lang, set_lang, t
 from scalectl.tui import fmt
 from scalectl.tui.keys import MUTATING_ACTIONS, Mode, table
@@ -52,13 +50,17 @@ from scalectl.tui.live import (
 from scalectl.tui.panels import KeyedTable, Panel, Row
 from scalectl.tui.screens.detail import GroupDetailScreen
 from scalectl.tui.screens.help import HelpScreen
-from scalectl.tui.screens.rules import PlanModal, RulesFileModal, RulesScreen
 from scalectl.tui.screens.scale import ScaleModal, ScaleRequest
-from scalectl.tui.screens.whatif import WhatIfPanel
 from scalectl.tui.themes import DEFAULT_THEME, discover
 
 if TYPE_CHECKING:
     from scalectl.cli.context import AppContext
+    from scalectl.core.console import Console
+    from scalectl.tui.screens.rules import RulesScreen
+    from scalectl.tui.screens.whatif import WhatIfPanel
+
+# The rule editor, its what-if (plotext) and the rules-file loader load when first opened:
+# they are not needed for the first paint.
 
 GROUP_COLUMNS = (
     ("name", "col.name"),
@@ -105,7 +107,8 @@ THEME_CYCLE = ("scalectl-dark", "scalectl-light", "scalectl-high-contrast")
 # --- rows: pure functions of the data (no widget) ----------------------------------------------
 
 
-RowCache = dict[str, tuple[object, Row]]
+# Per group: the inputs of each cell, and the cell made from them.
+RowCache = dict[str, tuple[tuple[object, ...], tuple[Text, ...]]]
 
 
 def group_rows(
@@ -115,8 +118,9 @@ def group_rows(
     pattern: str,
     cache: RowCache | None = None,
 ) -> list[Row]:
-    """The groups table's rows. With ``cache``, a group whose inputs did not change reuses its
-    previous row objects, so a refresh of thousands of unchanged groups formats nothing."""
+    """The groups table's rows. With ``cache``, each cell whose own inputs did not change is the
+    previous cell object: a refresh where only the metric moved formats one cell per group, and
+    the table's diff sees the rest as identical at once."""
     by_group: dict[str, list[AnyRule]] = {}
     for rule in rules:
         by_group.setdefault(rule.group, []).append(rule)
@@ -127,13 +131,6 @@ def group_rows(
         if not matcher(g.name):
             continue
         own = by_group.get(g.name, [])
-        is_running = g.name in running
-        inputs = (g, tuple(own), is_running, palette)
-        if cache is not None:
-            hit = cache.get(g.name)
-            if hit is not None and hit[0] == inputs:
-                rows.append(hit[1])
-                continue
         target = next(
             (
                 float(getattr(r, "target", 0))
@@ -142,21 +139,55 @@ def group_rows(
             ),
             None,
         )
-        row: Row = (
-            g.name,
-            (
-                Text(fmt.elide(g.name, NAME_CELLS), style="bold"),
-                Text(fmt.capacity(g)),
-                Text(fmt.bar(g.desired, g.max), style=fmt.style("$primary")),
-                fmt.status_cell(g, is_running),
-                fmt.metric_cell(g, target),
-                Text(fmt.rule_summary(own)),
-            ),
+        summary = fmt.rule_summary(own)
+        is_running = g.name in running
+        inputs: tuple[object, ...] = (
+            (g.name, palette),
+            (g.min, g.desired, g.in_service, g.max),
+            (g.desired, g.max, palette),
+            (g.suspended, is_running, g.status, palette),
+            _metric_key(g.metric, target, palette),
+            summary,
+        )
+        hit = cache.get(g.name) if cache is not None else None
+        if hit is not None and hit[0] == inputs:
+            rows.append((g.name, hit[1]))
+            continue
+        old_inputs, old_cells = hit if hit is not None else ((), ())
+        cells = tuple(
+            old_cells[i]
+            if i < len(old_inputs) and old_inputs[i] == inputs[i]
+            else _group_cell(i, g, is_running, target, summary)
+            for i in range(len(inputs))
         )
         if cache is not None:
-            cache[g.name] = (inputs, row)
-        rows.append(row)
+            cache[g.name] = (inputs, cells)
+        rows.append((g.name, cells))
     return rows
+
+
+def _metric_key(metric: float | None, target: float | None, palette: int) -> object:
+    # What metric_cell shows: the rounded value and its colour band, not the raw float.
+    if metric is None:
+        return (None, palette)
+    if target is None:
+        return (f"{metric:.0f}", palette)
+    return (f"{metric:.0f}", metric > target * 1.2, metric > target, target, palette)
+
+
+def _group_cell(column: int, g: Group, running: bool, target: float | None, summary: str) -> Text:
+    """One cell of GROUP_COLUMNS, by position."""
+    if column == 0:
+        return Text(fmt.elide(g.name, NAME_CELLS), style="bold")
+    if column == 1:
+        return Text(fmt.capacity(g))
+    if column == 2:
+        return Text(fmt.bar(g.desired, g.max), style=fmt.style("$primary"))
+    if column == 3:
+        return fmt.status_cell(g, running)
+    if column == 4:
+        return fmt.metric_cell(g, target)
+    return Text(summary)
 
 
 def group_matcher(pattern: str) -> Callable[[str], bool]:
@@ -268,6 +299,7 @@ class ScalectlApp(App[None]):
     Screen.-narrow.-balancers #activity-panel { display: none; }
     #filter.-active { display: block; }
     .-monitor-alarms { height: 1fr; }
+    App.-monitor Screen.-short CapacityChart { display: none; }
     """
     ENABLE_COMMAND_PALETTE = True
     COMMAND_PALETTE_BINDING = "colon"
@@ -291,6 +323,8 @@ class ScalectlApp(App[None]):
         super().__init__()
         # Below 150 columns the bottom row shows two panels; b swaps activity and balancers.
         self.HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+        # Below 45 rows the monitor's middle row is too short for two charts: keep the metric.
+        self.VERTICAL_BREAKPOINTS = [(0, "-short"), (45, "-tall")]
         self.core = console
         self.profile_name = profile_name
         self.provider_name = provider
@@ -315,6 +349,7 @@ class ScalectlApp(App[None]):
         self._in_service: dict[str, deque[tuple[datetime, int]]] = {}
         self._row_cache: RowCache = {}
         self._charts_pending: Timer | None = None
+        self._charts_ready = False
         self.last_apply_s = 0.0  # UI-thread time of the last refresh (benchmarks read it)
         self.commands = table(self.mode)
         for command in self.commands:
@@ -561,18 +596,20 @@ class ScalectlApp(App[None]):
         else:
             panel.mark(self.clock(), error=chart.error, ok=False)
 
-    def mount_charts(self) -> None:
+    async def mount_charts(self) -> None:
         """Load plotext and mount the charts once the first data is on screen."""
         panel = self.main.query_one("#charts-panel", Panel)
         if panel.children:
             return
         from scalectl.tui.charts import CapacityChart, MetricChart
 
-        panel.mount(MetricChart(id="metric-chart"), CapacityChart(id="capacity-chart"))
-        self.call_after_refresh(self.draw_charts)
+        # Awaited: a chart's canvas exists only once its compose ran, and draw_charts needs it.
+        await panel.mount(MetricChart(id="metric-chart"), CapacityChart(id="capacity-chart"))
+        self._charts_ready = True
+        self.draw_charts()
 
     def draw_charts(self) -> None:
-        if not self.main.query_one("#charts-panel", Panel).children:
+        if not self._charts_ready:
             if self.snapshot is not None and self._charts_pending is None:
                 self._charts_pending = self.set_timer(0.05, self.mount_charts)
             return
@@ -817,10 +854,14 @@ class ScalectlApp(App[None]):
         self.poll()  # the activity panel shows the result at once
 
     def action_rules(self) -> None:
+        from scalectl.tui.screens.rules import RulesScreen
+
         if self.selected:
             self.push_screen(RulesScreen(self.selected))
 
     def action_rules_file(self) -> None:
+        from scalectl.tui.screens.rules import RulesFileModal
+
         self.push_screen(RulesFileModal(), self.file_chosen)
 
     def file_chosen(self, path: str | None) -> None:
@@ -872,6 +913,8 @@ class ScalectlApp(App[None]):
         on_done: Callable[[], None],
         whatif: WhatIfPanel | None,
     ) -> None:
+        from scalectl.core.rules import GroupBounds, RuleSet
+
         try:
             with self.provider_lock:
                 info = self.core.reader.get_group(group)
@@ -890,6 +933,8 @@ class ScalectlApp(App[None]):
         on_done: Callable[[], None] | None,
         whatif: WhatIfPanel | None = None,
     ) -> None:
+        from scalectl.tui.screens.rules import PlanModal
+
         def decided(apply: bool | None) -> None:
             if apply:
                 self._apply(plan, on_done)

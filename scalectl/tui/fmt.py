@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -36,9 +37,18 @@ def palette_version() -> int:
     return _VERSION[0]
 
 
+_VARIABLE = re.compile(r"\$([a-z]+)")
+
+
 def style(spec: str) -> str:
     """``"bold $error"`` -> ``"bold #FF5C5C"`` with the current theme's colours."""
-    return re.sub(r"\$([a-z]+)", lambda m: _PALETTE.get(m[1], "default"), spec)
+    return _style(spec, _VERSION[0])
+
+
+@lru_cache(maxsize=256)
+def _style(spec: str, _version: int) -> str:
+    # Keyed by the palette version: a theme change misses the cache (thousands of cells a refresh).
+    return _VARIABLE.sub(lambda m: _PALETTE.get(m[1], "default"), spec)
 
 
 STATE_STYLE = {
@@ -163,13 +173,18 @@ def alarm_state(alarm: Alarm) -> Text:
     return Text(t(f"state.{alarm.state.value}"), style=style(STATE_STYLE[alarm.state]))
 
 
+VALUE_WIDTH = 40
+
+
 def alarm_value(
     alarm: Alarm, clock: datetime | None = None, states: Mapping[str, AlarmState] | None = None
 ) -> Text:
     """What the alarm watches: a metric's value against its threshold; a composite's rule with
     each part coloured by its own state; a predictive alarm's expected breach ("in ~25 min")."""
     if alarm.kind == "composite":
-        text = Text(alarm.rule.replace('"', "") or " ".join(alarm.parts))
+        # Short enough not to widen the column past the Group and Since columns; the detail of a
+        # long rule is in `scalectl alarms list`.
+        text = Text(elide(alarm.rule.replace('"', "") or " ".join(alarm.parts), VALUE_WIDTH))
         for part in alarm.parts:
             state = (states or {}).get(part)
             if state is not None:
@@ -179,9 +194,11 @@ def alarm_value(
     if alarm.kind == "predictive":
         if alarm.expected_at is not None and clock is not None:
             minutes = max(0, round((alarm.expected_at - clock).total_seconds() / 60))
-            return Text(t("alarm.predicted", breach=breach, n=minutes))
+            return Text(elide(t("alarm.predicted", breach=breach, n=minutes), VALUE_WIDTH))
         horizon = round((alarm.horizon_s or 0) / 60)
-        return Text(t("alarm.not_predicted", breach=breach, n=horizon), style="dim")
+        return Text(
+            elide(t("alarm.not_predicted", breach=breach, n=horizon), VALUE_WIDTH), style="dim"
+        )
     value = "—" if alarm.value is None else f"{alarm.value:.1f}"
     return Text(f"{value} {alarm.comparison.value} {alarm.threshold:g}")
 

@@ -183,10 +183,16 @@ def fetch(
     started = time.perf_counter()
     clock = _try(reader.now)
     groups = _try(reader.list_groups)
+    # Between sources, give the GIL to the UI thread: a key press waits one source, not all.
+    time.sleep(0)
     balancers = _try(reader.list_balancers)
+    time.sleep(0)
     alarms = _try(reader.list_alarms)
+    time.sleep(0)
     activity = _try(lambda: reader.list_activities(None, limit=100))
+    time.sleep(0)
     rules = _try(lambda: reader.list_rules(None))
+    time.sleep(0)
     charts: Outcome[ChartData] | None = None
     if chart_group is not None:
         charts = _try(

@@ -107,7 +107,14 @@ def to_balancers(world: World) -> list[Balancer]:
         for lst in balancer.listeners:
             group = world.groups.get(lst.group)
             listeners.append(
-                Listener(lst.protocol, lst.port, Algorithm(lst.algorithm), lst.native, lst.id)
+                Listener(
+                    lst.protocol,
+                    lst.port,
+                    Algorithm(lst.algorithm),
+                    lst.native,
+                    lst.id,
+                    group=group.name if group is not None else "",
+                )
             )
             if group is None:
                 continue
@@ -136,6 +143,7 @@ def to_balancers(world: World) -> list[Balancer]:
                         native_health=native,
                         load_share=round(shares.get(inst.id, 0.0), 4),
                         connections=dist.connections.get(inst.id, 0),
+                        group=group.name,
                     )
                 )
         out.append(

@@ -195,10 +195,12 @@ class Listener:
     algorithm: Algorithm
     native_algorithm: str
     id: str = ""
+    group: str = ""  # the group its backends belong to, where the provider says
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "group": self.group,
             "protocol": self.protocol,
             "port": self.port,
             "algorithm": self.algorithm.value,
@@ -217,10 +219,12 @@ class Backend:
     # Share of the balancer's recent requests that this backend took (0..1), where known.
     load_share: float | None = None
     connections: int | None = None
+    group: str = ""  # the group the backend instance belongs to, where known
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "group": self.group,
             "port": self.port,
             "weight": self.weight,
             "health": self.health.value,

@@ -208,7 +208,10 @@ def balancer_rows(balancers: list[Balancer], group: Group | None) -> list[Row]:
     for lb in balancers:
         if group is not None and not ({group.id, group.name} & set(lb.group_ids)):
             continue
+        names = {group.id, group.name} if group is not None else set()
         for listener in lb.listeners:
+            if names and listener.group and listener.group not in names:
+                continue  # another group's listener on a shared balancer
             rows.append(
                 (
                     f"{lb.id}/{listener.id or listener.port}",
@@ -222,6 +225,8 @@ def balancer_rows(balancers: list[Balancer], group: Group | None) -> list[Row]:
                 )
             )
         for backend in sorted(lb.backends, key=lambda b: b.id):
+            if names and backend.group and backend.group not in names:
+                continue
             share = "" if backend.load_share is None else f"{backend.load_share * 100:.0f}%"
             rows.append(
                 (

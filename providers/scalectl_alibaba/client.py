@@ -73,6 +73,8 @@ def install_log_redaction() -> None:
         "aliyunsdkcore.client",
         "aliyunsdkcore.http.http_response",
         "aliyunsdkcore.auth.signers.access_key_signer",
+        # The vendored urllib3 logs each signed URL at DEBUG, query string and all.
+        "aliyunsdkcore.vendored.requests.packages.urllib3.connectionpool",
     ):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _Redact) for f in logger.filters):

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from scalectl.core.errors import ErrorKind, InputError, NotFoundError, ProviderError
+from scalectl.core.errors import ErrorKind, InputError, NotFoundError, ProviderError, guard_replies
 from scalectl.core.model import METRICS, Activity, Alarm, Balancer, Group, MetricPoint, MetricSeries
-from scalectl.core.provider import AnyRule, Capabilities, WriteResult
+from scalectl.core.provider import WRITE_OPERATIONS, AnyRule, Capabilities, WriteResult
 from scalectl.core.rules import ScheduledRule, SimpleRule, StepRule
 from scalectl_alibaba import convert, native
 
@@ -27,6 +27,7 @@ _DIMENSIONS_PER_CALL = 50  # keep one DescribeMetricLast query's Dimensions list
 ALL_PROCESSES = ("ScaleIn", "ScaleOut", "HealthCheck", "AlarmNotification", "ScheduledAction")
 
 
+@guard_replies(PROVIDER)
 class AlibabaReader:
     name = PROVIDER
 
@@ -278,6 +279,7 @@ class AlibabaReader:
         return None
 
 
+@guard_replies(PROVIDER, WRITE_OPERATIONS)
 class AlibabaWriter:
     def __init__(self, reader: AlibabaReader) -> None:
         self.reader = reader

@@ -86,7 +86,7 @@ def normalize(exc: Exception) -> ProviderError:
             ErrorKind.MALFORMED,
             f"malformed response: {type(exc).__name__}",
             provider=PROVIDER,
-            retryable=True,
+            # Not retried: the server answered, so a write behind it may well have happened.
         )
     return ProviderError(
         ErrorKind.INTERNAL, f"{type(exc).__name__}: {str(exc)[:200]}", provider=PROVIDER
@@ -179,10 +179,15 @@ class HuaweiApi:
         self._clients[service] = built
         return built
 
-    def call(self, service: str, method: str, request: Any) -> Any:
-        """``client(service).<method>(request)``, retried on throttling, 5xx and timeouts."""
+    def call(self, service: str, method: str, request: Any, *, idempotent: bool = True) -> Any:
+        """``client(service).<method>(request)``, retried on throttling, 5xx and timeouts.
+
+        A call that is not idempotent (create, execute) is retried on throttling only, which the
+        gateway refused before running it: after a 5xx or a timeout it may have run already.
+        """
         attempt = 0
         while True:
+            self._seen.request_id = ""  # never name the request id of an earlier reply
             try:
                 fn: Callable[[Any], Any] = getattr(self.client(service), method)
                 response = fn(request)
@@ -191,8 +196,11 @@ class HuaweiApi:
             except ProviderError:
                 raise
             except Exception as exc:  # the SDK raises many types; all are normalized
-                error = normalize(exc)
-                if not error.retryable or attempt >= self.max_retries:
+                # The SDK drops the body (code, request id) of some errors, such as a 429;
+                # the X-Request-Id header seen by the response hook still names the request.
+                error = normalize(exc).with_request_id(self.last_request_id())
+                unsafe = not idempotent and error.kind is not ErrorKind.THROTTLED
+                if not error.retryable or unsafe or attempt >= self.max_retries:
                     raise error from None
                 delay = random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
                 log.debug(

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scalectl.core.errors import NotFoundError
+from scalectl.core.errors import NotFoundError, guard_replies
 from scalectl.core.model import (
     METRICS,
     Activity,
@@ -92,6 +92,7 @@ def _time(value: Any) -> datetime | None:
     return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+@guard_replies(PROVIDER)
 class HuaweiReader:
     name = PROVIDER
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from scalectl.core.errors import ErrorKind, InputError, NotFoundError, ProviderError
-from scalectl.core.provider import AnyRule, WriteResult
+from scalectl.core.errors import ErrorKind, InputError, NotFoundError, ProviderError, guard_replies
+from scalectl.core.provider import WRITE_OPERATIONS, AnyRule, WriteResult
 from scalectl.core.rules import ScheduledRule, SimpleRule
 from scalectl_huawei import codec
 from scalectl_huawei.capabilities import CAPABILITIES
@@ -15,6 +15,7 @@ from scalectl_huawei.client import PROVIDER
 from scalectl_huawei.reader import HuaweiReader
 
 
+@guard_replies(PROVIDER, WRITE_OPERATIONS)
 class HuaweiWriter:
     def __init__(self, reader: HuaweiReader) -> None:
         self.reader = reader
@@ -87,6 +88,7 @@ class HuaweiWriter:
                 CreateScalingPolicyRequest(
                     body=CreateScalingPolicyOption(scaling_group_id=group_id, **_models(body))
                 ),
+                idempotent=False,
             )
             policy_id = str(response.scaling_policy_id)
             enabled_now = True
@@ -153,6 +155,7 @@ class HuaweiWriter:
                     alarm_actions=[Notification(type="autoscaling", notification_list=[])],
                 )
             ),
+            idempotent=False,
         )
         return str(response.alarm_id)
 
@@ -185,6 +188,7 @@ class HuaweiWriter:
             ExecuteScalingPolicyRequest(
                 scaling_policy_id=policy_id, body=ExecuteScalingPolicyOption(action=action)
             ),
+            idempotent=action != "execute",  # no client token: a retried execute runs twice
         )
 
     def execute_rule(self, group: str, name: str, *, honor_cooldown: bool) -> WriteResult:

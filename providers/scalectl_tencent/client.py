@@ -98,19 +98,34 @@ def classify(code: str) -> ErrorKind:
     return ErrorKind.INTERNAL
 
 
+def _error_envelope(text: str) -> tuple[str, str, str]:
+    """Code, message and request id of a ``{"Response": {"Error": ...}}`` body, if it is one."""
+    try:
+        response = json.loads(text).get("Response") or {}
+        error = response.get("Error") or {}
+        return str(error["Code"]), str(error.get("Message") or ""), str(response["RequestId"])
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return "", "", ""
+
+
 def normalize(exc: TencentCloudSDKException) -> ProviderError:
     code = str(exc.get_code() or "")
     message = exc.get_message()
+    request_id = str(exc.get_request_id() or "")
     if isinstance(message, bytes):
-        # Non-200 replies: the SDK hands the raw body over; keep it short and printable.
-        message = message[:200].decode("utf-8", "replace")
-    message = str(message or code).splitlines()[0] if message else code
+        message = message.decode("utf-8", "replace")
+    message = str(message or code)
+    if code == "ServerNetworkError":
+        # A non-200 reply (5xx, 503): the SDK hands the raw body over as the message; the
+        # cloud's own code and request id are inside it.
+        inner_code, inner_message, inner_id = _error_envelope(message)
+        if inner_code:
+            code, message, request_id = inner_code, inner_message or inner_code, inner_id
+    message = message[:300].splitlines()[0] if message else code
     kind = classify(code)
     if code == "ClientNetworkError" and "timed out" in message.lower():
         kind = ErrorKind.TIMEOUT
-    return ProviderError(
-        kind, message, provider=PROVIDER, code=code, request_id=str(exc.get_request_id() or "")
-    )
+    return ProviderError(kind, message, provider=PROVIDER, code=code, request_id=request_id)
 
 
 def credentials_from_env() -> tuple[str, str, str | None]:
@@ -172,9 +187,18 @@ class Session:
         return self._clients[service], self._models[service]
 
     def call(
-        self, service: str, action: str, params: dict[str, Any] | None = None
+        self,
+        service: str,
+        action: str,
+        params: dict[str, Any] | None = None,
+        *,
+        idempotent: bool = True,
     ) -> dict[str, Any]:
-        """One API call through the typed SDK models, retried on throttling and 5xx."""
+        """One API call through the typed SDK models, retried on throttling and 5xx.
+
+        A call that is not idempotent (create, execute) is retried on throttling only, which the
+        server refused before running it: after a 5xx or a timeout it may have run already.
+        """
         client, models = self._client(service)
         request = getattr(models, f"{action}Request")()
         request.from_json_string(json.dumps(params or {}))
@@ -184,7 +208,8 @@ class Session:
                 response = getattr(client, action)(request)
             except TencentCloudSDKException as exc:
                 error = normalize(exc)
-                if not error.retryable or attempt >= self._max_retries:
+                unsafe = not idempotent and error.kind is not ErrorKind.THROTTLED
+                if not error.retryable or unsafe or attempt >= self._max_retries:
                     raise error from None
             except ValueError as exc:
                 # A reply the SDK could not parse (malformed JSON).

@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scalectl.core.errors import ErrorKind, NotFoundError, ProviderError
+from scalectl.core.errors import ErrorKind, NotFoundError, ProviderError, guard_replies
 from scalectl.core.model import (
     METRICS,
     Activity,
@@ -31,6 +31,7 @@ from scalectl_tencent.capabilities import CAPABILITIES
 from scalectl_tencent.client import PROVIDER, Session
 
 
+@guard_replies(PROVIDER)
 class TencentReader:
     name = PROVIDER
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from scalectl.core.errors import ErrorKind, ProviderError
-from scalectl.core.provider import AnyRule, WriteResult
+from scalectl.core.errors import ErrorKind, ProviderError, guard_replies
+from scalectl.core.provider import WRITE_OPERATIONS, AnyRule, WriteResult
 from scalectl.core.rules import ScheduledRule, SimpleRule, TargetTrackingRule
 from scalectl_tencent import mapping as m
 from scalectl_tencent.capabilities import CAPABILITIES
@@ -18,6 +18,7 @@ def _invalid(message: str) -> ProviderError:
     return ProviderError(ErrorKind.INVALID, message, provider=PROVIDER, code="scalectl.Unsupported")
 
 
+@guard_replies(PROVIDER, WRITE_OPERATIONS)
 class TencentWriter:
     def __init__(self, reader: TencentReader) -> None:
         self.reader = reader
@@ -130,7 +131,10 @@ class TencentWriter:
             if existing is not None:
                 self._delete(existing[0], existing[1])
             reply = self.session.call(
-                "as", "CreateScheduledAction", {"AutoScalingGroupId": group_id, **params}
+                "as",
+                "CreateScheduledAction",
+                {"AutoScalingGroupId": group_id, **params},
+                idempotent=False,
             )
             return self._result(reply, native_id=str(reply.get("ScheduledActionId") or ""))
         assert isinstance(rule, TargetTrackingRule | SimpleRule)  # guaranteed by problems()
@@ -149,7 +153,10 @@ class TencentWriter:
         if existing is not None:
             self._delete(existing[0], existing[1])
         reply = self.session.call(
-            "as", "CreateScalingPolicy", {"AutoScalingGroupId": group_id, **params}
+            "as",
+            "CreateScalingPolicy",
+            {"AutoScalingGroupId": group_id, **params},
+            idempotent=False,
         )
         return self._result(reply, native_id=str(reply.get("AutoScalingPolicyId") or ""))
 
@@ -181,6 +188,7 @@ class TencentWriter:
                 "HonorCooldown": honor_cooldown,
                 "TriggerSource": "API",
             },
+            idempotent=False,  # AS has no client token: a retried execute could run twice
         )
         return self._result(
             reply, activity_id=str(reply.get("ActivityId") or ""), native_id=existing[1]

@@ -157,6 +157,7 @@ class AuditLog:
             return VerifyReport(True, 0, f"{self.path}: no audit log yet")
         prev = GENESIS
         count = 0
+        torn: list[int] = []
         with self.path.open("rb") as handle:
             for number, raw in enumerate(handle, 1):
                 if not raw.strip():
@@ -173,6 +174,12 @@ class AuditLog:
                 try:
                     entry = json.loads(raw)
                 except json.JSONDecodeError:
+                    if raw.lstrip().startswith(b"{"):
+                        # The start of an entry whose write was cut short (power loss, full
+                        # disk): the next writer chained from the entry before it, so the
+                        # chain is checked on across it.
+                        torn.append(number)
+                        continue
                     return VerifyReport(False, count, f"{where}: not valid JSON", number)
                 if not isinstance(entry, dict) or "hash" not in entry or "prev" not in entry:
                     return VerifyReport(False, count, f"{where}: not an audit entry", number)
@@ -190,4 +197,13 @@ class AuditLog:
                     )
                 prev = entry["hash"]
                 count += 1
+        if torn:
+            lines = ", ".join(str(n) for n in torn)
+            return VerifyReport(
+                False,
+                count,
+                f"{self.path}:{torn[0]}: torn line(s) {lines} (a write was cut short; what it "
+                f"held is lost); the chain is intact across the other {count} entries",
+                torn[0],
+            )
         return VerifyReport(True, count, f"{self.path}: {count} entries, chain intact")

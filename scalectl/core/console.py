@@ -8,14 +8,14 @@ a mutation through it, whatever the UI does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from scalectl.core.audit import Actor, AuditLog, Result
 from scalectl.core.decide import GroupSnapshot, preview_after_manual
-from scalectl.core.errors import InputError, ProviderError, RefusedError
+from scalectl.core.errors import ErrorKind, InputError, ProviderError, RefusedError, ScalectlError
 from scalectl.core.guard import ScaleTarget, Verdict, check_bounds, check_scale
 from scalectl.core.model import ActivityStatus, Group, InstanceState
 from scalectl.core.plan import Change, RulePlan, plan_rules
@@ -64,6 +64,18 @@ class ApplyOutcome:
     failed: Change | None = None
     error: str = ""
     results: tuple[WriteResult, ...] = field(default_factory=tuple)
+
+
+def outcome_unknown(exc: ProviderError) -> bool:
+    """Whether a failed write may still have happened: the request may have reached the cloud
+    (a timeout, a dropped connection, an unreadable reply). Such writes are audited as
+    ``interrupted``, not ``failed``, so nobody reads the log as "nothing changed"."""
+    if exc.kind in (ErrorKind.TIMEOUT, ErrorKind.MALFORMED):
+        return True
+    # No status and no request id: no answer from the cloud came back (a reply from it, even
+    # an error, names its request).
+    answered = exc.http_status is not None or bool(exc.request_id)
+    return exc.kind is ErrorKind.UNAVAILABLE and not answered
 
 
 def snapshot_of(group: Group) -> GroupSnapshot:
@@ -145,6 +157,45 @@ class Console:
     ) -> RefusedError:
         self._record(action, target, params, "refused", reason=verdict.reason, before=before)
         return RefusedError(verdict.reason, rule=verdict.rule)
+
+    def _attempt(
+        self,
+        action: str,
+        target: str,
+        params: dict[str, Any],
+        call: Callable[[ProviderWriter], WriteResult],
+        *,
+        before: Any = None,
+    ) -> WriteResult:
+        """Run one provider write; whatever stops it half-way is audited before it propagates."""
+        try:
+            return call(self._write())
+        except ProviderError as exc:
+            result: Result = "interrupted" if outcome_unknown(exc) else "failed"
+            self._record(
+                action,
+                target,
+                params,
+                result,
+                reason=str(exc),
+                before=before,
+                request_ids=(exc.request_id,),
+            )
+            raise
+        except ScalectlError as exc:
+            self._record(action, target, params, "failed", reason=str(exc), before=before)
+            raise
+        except BaseException as exc:
+            # Ctrl-C, a kill or a bug mid-call: the change may or may not have happened.
+            self._record(
+                action,
+                target,
+                params,
+                "interrupted",
+                reason=f"interrupted during the provider call ({type(exc).__name__})",
+                before=before,
+            )
+            raise
 
     def _write(self) -> ProviderWriter:
         if self._writer is None:  # unreachable through the guard; kept as the last line
@@ -258,21 +309,15 @@ class Console:
                 ),
                 before,
             )
-        try:
-            result = self._write().set_desired(
+        result = self._attempt(
+            "scale",
+            plan.group,
+            params,
+            lambda w: w.set_desired(
                 plan.group, plan.desired, honor_cooldown=honor_cooldown, reason=reason
-            )
-        except ProviderError as exc:
-            self._record(
-                "scale",
-                plan.group,
-                params,
-                "failed",
-                reason=str(exc),
-                before=before,
-                request_ids=(exc.request_id,),
-            )
-            raise
+            ),
+            before=before,
+        )
         self._record(
             "scale",
             plan.group,
@@ -310,21 +355,15 @@ class Console:
                 Verdict.refuse("confirmation", "confirmation missing: pass --yes"),
                 before,
             )
-        try:
-            result = self._write().set_bounds(
+        result = self._attempt(
+            "set_bounds",
+            info.name,
+            params,
+            lambda w: w.set_bounds(
                 info.name, min_size=min_size, max_size=max_size, desired=desired
-            )
-        except ProviderError as exc:
-            self._record(
-                "set_bounds",
-                info.name,
-                params,
-                "failed",
-                reason=str(exc),
-                before=before,
-                request_ids=(exc.request_id,),
-            )
-            raise
+            ),
+            before=before,
+        )
         self._record(
             "set_bounds",
             info.name,
@@ -374,7 +413,7 @@ class Console:
         for change in plan.changes:
             try:
                 results.append(self._apply_change(change))
-            except (ProviderError, RefusedError) as exc:
+            except ScalectlError as exc:  # provider, refusal, not found, bad input
                 return ApplyOutcome(tuple(applied), change, str(exc), tuple(results))
             applied.append(change)
         return ApplyOutcome(tuple(applied), None, "", tuple(results))
@@ -423,13 +462,7 @@ class Console:
                 Verdict.refuse("confirmation", "confirmation missing: pass --yes"),
             )
         self.reader.get_group(rule.group)  # NotFoundError before any write
-        try:
-            result = self._write().put_rule(rule)
-        except ProviderError as exc:
-            self._record(
-                "put_rule", target, params, "failed", reason=str(exc), request_ids=(exc.request_id,)
-            )
-            raise
+        result = self._attempt("put_rule", target, params, lambda w: w.put_rule(rule))
         self._record(
             "put_rule", target, params, "ok", after=params, request_ids=(result.request_id,)
         )
@@ -451,13 +484,7 @@ class Console:
                 {},
                 Verdict.refuse("confirmation", "confirmation missing: pass --yes"),
             )
-        try:
-            result = self._write().delete_rule(group, name)
-        except ProviderError as exc:
-            self._record(
-                "delete_rule", target, {}, "failed", reason=str(exc), request_ids=(exc.request_id,)
-            )
-            raise
+        result = self._attempt("delete_rule", target, {}, lambda w: w.delete_rule(group, name))
         self._record("delete_rule", target, {}, "ok", request_ids=(result.request_id,))
         return result
 
@@ -480,18 +507,12 @@ class Console:
                 params,
                 Verdict.refuse("confirmation", "confirmation missing: pass --yes"),
             )
-        try:
-            result = self._write().execute_rule(group, name, honor_cooldown=honor_cooldown)
-        except ProviderError as exc:
-            self._record(
-                "execute_rule",
-                target,
-                params,
-                "failed",
-                reason=str(exc),
-                request_ids=(exc.request_id,),
-            )
-            raise
+        result = self._attempt(
+            "execute_rule",
+            target,
+            params,
+            lambda w: w.execute_rule(group, name, honor_cooldown=honor_cooldown),
+        )
         self._record("execute_rule", target, params, "ok", request_ids=(result.request_id,))
         return result
 
@@ -522,15 +543,13 @@ class Console:
                 Verdict.refuse("confirmation", "confirmation missing: pass --yes"),
             )
         info = self.reader.get_group(group)
-        writer = self._write()
-        call = writer.suspend if action == "suspend" else writer.resume
-        try:
-            result = call(info.name, processes)
-        except ProviderError as exc:
-            self._record(
-                action, info.name, params, "failed", reason=str(exc), request_ids=(exc.request_id,)
-            )
-            raise
+        result = self._attempt(
+            action,
+            info.name,
+            params,
+            lambda w: (w.suspend if action == "suspend" else w.resume)(info.name, processes),
+            before={"suspended": list(info.suspended)},
+        )
         self._record(
             action,
             info.name,

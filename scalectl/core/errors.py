@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from enum import IntEnum, StrEnum
+from typing import Any, TypeVar
 
 
 class ExitCode(IntEnum):
@@ -13,6 +16,15 @@ class ExitCode(IntEnum):
     PROVIDER = 4  # auth, throttled after retries, unavailable, rejected
     NOT_FOUND = 5
     INTERRUPTED = 130
+
+
+def one_line(text: str) -> str:
+    """``text`` safe to print as one terminal line: control characters (newlines, escape
+    sequences, bidi overrides) written as escapes, so a hostile name cannot forge more lines."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
 
 
 class ScalectlError(Exception):
@@ -37,7 +49,9 @@ class InputError(ScalectlError):
         self.source = source
         self.line = line
         self.field = field
-        where = source or ""
+        where = one_line(source or "")
+        field = one_line(field) if field else field
+        message = one_line(message)
         if line is not None:
             where = f"{where}:{line}" if where else f"line {line}"
         if field:
@@ -102,10 +116,11 @@ class ProviderError(ScalectlError):
     ) -> None:
         self.kind = kind
         self.provider = provider
-        self.code = code
-        self.request_id = request_id
         self.http_status = http_status
         self.retryable = kind in _RETRYABLE if retryable is None else retryable
+        message, code, request_id = one_line(message), one_line(code), one_line(request_id)
+        self.code = code
+        self.request_id = request_id
         self.message = message
         parts = [f"{provider}: {kind.value}"]
         if code:
@@ -116,3 +131,84 @@ class ProviderError(ScalectlError):
         super().__init__(text)
         if kind is ErrorKind.NOT_FOUND:
             self.exit_code = ExitCode.NOT_FOUND
+
+    def with_request_id(self, request_id: str) -> ProviderError:
+        """The same error naming ``request_id`` (when the SDK lost it but a header kept it)."""
+        if self.request_id or not request_id:
+            return self
+        return ProviderError(
+            self.kind,
+            self.message,
+            provider=self.provider,
+            code=self.code,
+            request_id=request_id,
+            http_status=self.http_status,
+            retryable=self.retryable,
+        )
+
+
+# -- replies that do not have the documented shape -------------------------------------------------
+
+# The reader's methods (scalectl.core.provider.ProviderReader); a writer passes WRITE_OPERATIONS.
+_READ_METHODS = (
+    "list_groups",
+    "get_group",
+    "list_balancers",
+    "list_alarms",
+    "list_activities",
+    "list_rules",
+    "metric_series",
+)
+_COUNTS = ("min", "max", "desired", "in_service", "pending", "terminating")
+# What converting a reply of the wrong shape raises (a missing key, a dict where a number was).
+_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+_T = TypeVar("_T")
+
+
+def _checked(provider: str, what: str, value: Any) -> Any:
+    """Refuse groups with negative capacities: no cloud has them, so the reply is broken."""
+    for item in value if isinstance(value, list) else [value]:
+        for name in _COUNTS:
+            count = getattr(item, name, None)
+            if isinstance(count, int) and count < 0:
+                raise ProviderError(
+                    ErrorKind.MALFORMED,
+                    f"{what}: {getattr(item, 'name', '?')!r} has {name} {count}",
+                    provider=provider,
+                )
+    return value
+
+
+def guard_replies(
+    provider: str, methods: tuple[str, ...] = _READ_METHODS
+) -> Callable[[type[_T]], type[_T]]:
+    """Class decorator for a provider reader: a reply that does not have the documented shape
+    (missing fields, wrong types, negative capacities) becomes one MALFORMED ProviderError
+    instead of a traceback, whichever conversion tripped over it."""
+
+    def wrap(method: Callable[..., Any], name: str) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return _checked(provider, name, method(*args, **kwargs))
+            except ScalectlError:
+                raise
+            except _SHAPE_ERRORS as exc:
+                raise ProviderError(
+                    ErrorKind.MALFORMED,
+                    f"{name}: the reply does not have the documented shape "
+                    f"({type(exc).__name__}: {str(exc)[:120]})",
+                    provider=provider,
+                ) from None
+
+        return guarded
+
+    def decorate(cls: type[_T]) -> type[_T]:
+        for name in methods:
+            method = cls.__dict__.get(name)
+            if method is not None:
+                setattr(cls, name, wrap(method, name))
+        return cls
+
+    return decorate

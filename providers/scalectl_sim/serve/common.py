@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-FAULT_KINDS = ("throttle", "5xx", "503", "slow", "malformed", "auth", "reset")
+FAULT_KINDS = ("throttle", "5xx", "503", "slow", "malformed", "auth", "reset", "lost", "hostile")
+# How a "hostile" fault bends a real reply (see ``hostile_body``).
+HOSTILE_MODES = ("negative", "wrong_types", "missing", "unicode", "huge")
 
 
 @dataclass
@@ -48,6 +50,51 @@ class Fault:
     remaining: int  # how many matching requests still get the fault; -1 = until cleared
     action: str = ""  # only requests for this action ('' = any)
     delay_s: float = 0.0
+    after: int = 0  # let this many matching requests through first (a fault mid-paging)
+    mode: str = ""  # for "hostile": one of HOSTILE_MODES
+
+
+def _bend(value: Any, mode: str, key: str = "", listed: bool = False) -> Any:
+    """One hostile transformation of a decoded JSON reply, applied everywhere in the tree
+    (``listed``: inside a list already, which "huge" then leaves alone)."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            # "missing": drop about half the scalar fields, as another API version might.
+            kept = k in ("RequestId", "Response", "Error", "request_id")
+            dropped = zlib.crc32(k.encode()) % 2 == 0 and not isinstance(v, dict | list)
+            if mode == "missing" and dropped and not kept:
+                continue
+            out[k] = _bend(v, mode, k, listed)
+        return out
+    if isinstance(value, list):
+        items = [_bend(v, mode, key, True) for v in value]
+        return items * 20 if mode == "huge" and items and not listed else items
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        if mode == "negative":
+            return -abs(value) - 1
+        if mode == "wrong_types":
+            return {"unexpected": [str(value)]}
+        return value
+    if isinstance(value, str):
+        if mode == "unicode" and "id" not in key.lower() and "time" not in key.lower():
+            # Right-to-left override, an escape sequence, Rich markup and wide characters.
+            return value + "\u202e\x1b[31m[bold red]伸缩[/]\x00"
+        if mode == "wrong_types" and "id" not in key.lower():
+            return 12345
+        return value
+    return value
+
+
+def hostile_body(body: bytes, mode: str) -> bytes:
+    """A real reply bent the way a hostile or broken server might send it, still valid JSON."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return body
+    return json.dumps(_bend(payload, mode), ensure_ascii=False).encode()
 
 
 class FaultBoard:
@@ -60,6 +107,10 @@ class FaultBoard:
     def add(self, fault: Fault) -> None:
         if fault.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {fault.kind!r}; known: {', '.join(FAULT_KINDS)}")
+        if fault.kind == "hostile" and fault.mode not in HOSTILE_MODES:
+            raise ValueError(
+                f"unknown hostile mode {fault.mode!r}; known: {', '.join(HOSTILE_MODES)}"
+            )
         with self._lock:
             self._faults.append(fault)
 
@@ -72,6 +123,9 @@ class FaultBoard:
             for fault in self._faults:
                 if fault.action and fault.action != action:
                     continue
+                if fault.after > 0:
+                    fault.after -= 1
+                    return None
                 if fault.remaining > 0:
                     fault.remaining -= 1
                     if fault.remaining == 0:
@@ -161,10 +215,15 @@ class EmulatorServer:
         self.port = int(self.httpd.server_address[1])
         self.host = host
         self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
 
     @property
     def endpoint(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    def inject(self, kind: str, count: int = 1, action: str = "", **options: Any) -> None:
+        """Add a fault directly (in-process tests); ``POST /__sim/faults`` does the same."""
+        self.board.add(Fault(kind=kind, remaining=count, action=action, **options))
 
     def _dispatch(self, request: Request) -> Reply | None:
         action = self._action_of(request)
@@ -173,11 +232,22 @@ class EmulatorServer:
         fault = self.board.take(action)
         if fault is not None:
             if fault.kind == "slow":
-                time.sleep(fault.delay_s or 5.0)
+                if self._stopped.wait(fault.delay_s or 5.0):
+                    return None  # stopped while the reply was held back: the world is closed
             elif fault.kind == "reset":
                 return None
             elif fault.kind == "malformed":
                 return Reply(200, b'{"RequestId": "malformed", "truncated": [1, 2,')
+            elif fault.kind == "lost":
+                # The request is carried out, then the reply is lost on the way back: the
+                # client cannot know whether its mutation happened.
+                self._handler_fn(request)
+                return None
+            elif fault.kind == "hostile":
+                reply = self._handler_fn(request)
+                if reply is not None:
+                    reply.body = hostile_body(reply.body, fault.mode)
+                return reply
             else:
                 return self._fault_replies.reply(fault.kind, action)
         return self._handler_fn(request)
@@ -192,6 +262,8 @@ class EmulatorServer:
                         remaining=int(spec.get("count", 1)),
                         action=str(spec.get("action", "")),
                         delay_s=float(spec.get("delay_s", 0.0)),
+                        after=int(spec.get("after", 0)),
+                        mode=str(spec.get("mode", "")),
                     )
                 )
             except (KeyError, ValueError, TypeError) as exc:
@@ -220,6 +292,7 @@ class EmulatorServer:
         self.httpd.serve_forever()
 
     def stop(self) -> None:
+        self._stopped.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         if self._thread is not None:

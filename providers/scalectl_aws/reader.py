@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scalectl.core.errors import InputError, NotFoundError
+from scalectl.core.errors import InputError, NotFoundError, guard_replies
 from scalectl.core.model import (
     METRICS,
     Activity,
@@ -117,6 +117,7 @@ def pages(
     return items
 
 
+@guard_replies(mapping.PROVIDER)
 class AwsReader:
     name = "aws"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from scalectl.core.errors import ErrorKind, NotFoundError, ProviderError
-from scalectl.core.provider import AnyRule, WriteResult
+from scalectl.core.errors import ErrorKind, NotFoundError, ProviderError, guard_replies
+from scalectl.core.provider import WRITE_OPERATIONS, AnyRule, WriteResult
 from scalectl.core.rules import (
     PredictiveRule,
     ScheduledRule,
@@ -17,6 +17,7 @@ from scalectl.core.rules import (
 from scalectl_aws import mapping
 from scalectl_aws.errors import translated
 from scalectl_aws.reader import CAPABILITIES, AwsReader
+from scalectl_aws.session import throttled_retry
 
 
 def _request_id(response: dict[str, Any]) -> str:
@@ -27,6 +28,7 @@ def _refuse(message: str) -> ProviderError:
     return ProviderError(ErrorKind.INVALID, message, provider=mapping.PROVIDER, retryable=False)
 
 
+@guard_replies(mapping.PROVIDER, WRITE_OPERATIONS)
 class AwsWriter:
     def __init__(self, reader: AwsReader) -> None:
         self.reader = reader
@@ -180,7 +182,11 @@ class AwsWriter:
         else:
             raise _refuse(f"{group}/{name}: AWS executes only simple and step policies")
         with translated():
-            response = self.autoscaling.execute_policy(**params)
+            # Not idempotent: retried on throttling only (see Clients.autoscaling_once).
+            once = self.reader.clients.autoscaling_once
+            response = throttled_retry(
+                lambda: once.execute_policy(**params), self.reader.clients.max_retries
+            )
         return self._done(response, native_id=policy["PolicyARN"])
 
     def suspend(self, group: str, processes: Sequence[str] = ()) -> WriteResult:

@@ -72,11 +72,14 @@ def _cell(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.1f}"
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value) or "-"
     from rich.markup import escape
 
-    return escape(str(value))
+    from scalectl.core.errors import one_line
+
+    if isinstance(value, list | tuple):
+        return escape(one_line(", ".join(str(v) for v in value))) or "-"
+    # A provider's names reach the terminal: no escape sequence or bidi override gets through.
+    return escape(one_line(str(value)))
 
 
 def note(message: str) -> None:

@@ -87,12 +87,14 @@ def _error(row: _Row | None, source: str, message: str, column: str | None = Non
 
 
 def _csv_rows(text: str, source: str) -> list[_Row]:
-    reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is None:
-        raise InputError("empty trace: expected a header row and one row per minute", source=source)
-    reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     rows: list[_Row] = []
     try:
+        if reader.fieldnames is None:
+            raise InputError(
+                "empty trace: expected a header row and one row per minute", source=source
+            )
+        reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
         for fields in reader:
             if not any((v or "").strip() for v in fields.values() if isinstance(v, str)):
                 continue  # blank line
@@ -119,7 +121,9 @@ def _json_rows(text: str, source: str) -> list[_Row]:
     for index, item in enumerate(data):
         where = f"{prefix}[{index}]"
         if not isinstance(item, dict):
-            raise InputError(f"expected an object, got {type(item).__name__}", field=where)
+            raise InputError(
+                f"expected an object, got {type(item).__name__}", source=source, field=where
+            )
         rows.append(_Row(None, where, {str(k).strip().lower(): v for k, v in item.items()}))
     return rows
 

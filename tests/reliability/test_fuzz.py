@@ -271,17 +271,8 @@ def _trace_json(text: str) -> None:
     check(lambda t: loads_trace(t, source="fuzz-trace.json"), text, "fuzz-trace.json", "trace")
 
 
-# Known bugs in scalectl/core/trace.py (reported; another helper owns it): a CSV whose header
-# holds a bare "\r" escapes as csv.Error, and JSON item errors do not name the file.
-TRACE_BUGS = pytest.mark.xfail(
-    reason="trace.py: csv.Error on the header; JSON errors lack the file"
-)
-_csv_fast, _csv_soak = fuzz_pair(TRACE_CSV, _trace_csv, 1000)
-_json_fast, _json_soak = fuzz_pair(TRACE_JSON, _trace_json, 700)
-test_fuzz_trace_csv = TRACE_BUGS(_csv_fast)
-test_soak_trace_csv = TRACE_BUGS(_csv_soak)
-test_fuzz_trace_json = TRACE_BUGS(_json_fast)
-test_soak_trace_json = TRACE_BUGS(_json_soak)
+test_fuzz_trace_csv, test_soak_trace_csv = fuzz_pair(TRACE_CSV, _trace_csv, 1000)
+test_fuzz_trace_json, test_soak_trace_json = fuzz_pair(TRACE_JSON, _trace_json, 700)
 
 
 def test_zz_report_cases_tried() -> None:

@@ -36,17 +36,10 @@ def _safe(result: Any, json_out: bool) -> None:
         assert char not in result.out and char not in result.err, repr(char)
 
 
-# scalectl/cli/output.py writes table cells as they come (reported: escape them with
-# scalectl.core.errors.one_line); the JSON output is safe.
-_UNSAFE_TABLES = pytest.mark.xfail(reason="CLI tables pass control characters to the terminal")
-
-
 @pytest.mark.parametrize(
     "mode",
     [
-        pytest.param(m, marks=_UNSAFE_TABLES)
-        if m == "unicode"
-        else pytest.param(m, marks=pytest.mark.soak)  # Huawei's per-group calls x 20: slow
+        pytest.param(m, marks=pytest.mark.soak)  # Huawei's per-group calls x 20: slow
         if m == "huge"
         else m
         for m in HOSTILE_MODES

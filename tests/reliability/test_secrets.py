@@ -57,12 +57,7 @@ def _scan(where: str, text: str) -> None:
             FOUND.append(f"{where}: {canary[:8]}… in {text[max(0, at - 80) : at + 10]!r}")
 
 
-# botocore at DEBUG logs the signed Authorization header, access key id included (the AWS
-# adapter is not in this change: reported, with a redacting filter as the fix).
-_AWS_DEBUG = pytest.mark.xfail(reason="botocore DEBUG logs name the access key id")
-
-
-@pytest.fixture(params=[pytest.param(p, marks=_AWS_DEBUG) if p == "aws" else p for p in PROVIDERS])
+@pytest.fixture(params=PROVIDERS)
 def served(request: Any, home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     monkeypatch.setenv("DEBUG", "sdk")  # Alibaba's SDK logs its requests with this
     with serve(request.param, home, monkeypatch) as world:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sqlite3
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from scalectl.core.errors import ErrorKind, ProviderError
 from scalectl.core.model import Group
 from scalectl_sim import engine, lifecycle
 from scalectl_sim.convert import group_from_summary, group_summary
@@ -33,6 +35,7 @@ from scalectl_sim.generators import large_world, shop_world
 from scalectl_sim.world import START, SimActivity, World, minute_of
 
 T = TypeVar("T")
+_C = TypeVar("_C")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -106,6 +109,33 @@ def forget_fresh_worlds() -> None:
         _FRESH.clear()
 
 
+def _state_errors(cls: type[_C]) -> type[_C]:
+    """A broken or unreadable state file is a provider error naming the file (exit 4), not an
+    internal error: wrap every public method (and the constructor) of the store."""
+
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except (sqlite3.DatabaseError, json.JSONDecodeError) as exc:
+                raise ProviderError(
+                    ErrorKind.UNAVAILABLE,
+                    f"the sim's state file {self.path} cannot be used ({exc}); "
+                    "`scalectl sim reset` builds the world again",
+                    provider="sim",
+                    retryable=False,
+                ) from None
+
+        return guarded
+
+    for name, member in list(vars(cls).items()):
+        if callable(member) and (name == "__init__" or not name.startswith("_")):
+            setattr(cls, name, wrap(member))
+    return cls
+
+
+@_state_errors
 class SimStore:
     """One world's database. Instances are cheap; each process opens its own."""
 

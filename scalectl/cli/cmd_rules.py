@@ -103,7 +103,7 @@ def rules_plan(app: AppContext, file: Path) -> None:
 @pass_app
 def rules_apply(app: AppContext, file: Path, yes: bool) -> None:
     """Converge the provider to FILE (running it twice changes nothing the second time)."""
-    from scalectl.core.errors import ExitCode, ScalectlError
+    from scalectl.core.errors import ScalectlError
     from scalectl.core.rulesfile import load_rules
 
     wanted = load_rules(file)
@@ -142,5 +142,5 @@ def rules_apply(app: AppContext, file: Path, yes: bool) -> None:
             f"{len(outcome.applied)} change(s) applied before it; run apply "
             "again to converge"
         )
-        error.exit_code = ExitCode.PROVIDER
+        error.exit_code = outcome.exit_code
         raise error

@@ -15,7 +15,14 @@ from typing import Any
 
 from scalectl.core.audit import Actor, AuditLog, Result
 from scalectl.core.decide import GroupSnapshot, preview_after_manual
-from scalectl.core.errors import ErrorKind, InputError, ProviderError, RefusedError, ScalectlError
+from scalectl.core.errors import (
+    ErrorKind,
+    ExitCode,
+    InputError,
+    ProviderError,
+    RefusedError,
+    ScalectlError,
+)
 from scalectl.core.guard import ScaleTarget, Verdict, check_bounds, check_scale
 from scalectl.core.model import ActivityStatus, Group, InstanceState
 from scalectl.core.plan import Change, RulePlan, plan_rules
@@ -64,6 +71,7 @@ class ApplyOutcome:
     failed: Change | None = None
     error: str = ""
     results: tuple[WriteResult, ...] = field(default_factory=tuple)
+    exit_code: ExitCode = ExitCode.OK  # of the error that stopped it (refused, provider, ...)
 
 
 def outcome_unknown(exc: ProviderError) -> bool:
@@ -414,7 +422,7 @@ class Console:
             try:
                 results.append(self._apply_change(change))
             except ScalectlError as exc:  # provider, refusal, not found, bad input
-                return ApplyOutcome(tuple(applied), change, str(exc), tuple(results))
+                return ApplyOutcome(tuple(applied), change, str(exc), tuple(results), exc.exit_code)
             applied.append(change)
         return ApplyOutcome(tuple(applied), None, "", tuple(results))
 

@@ -11,7 +11,6 @@ from scalectl.config import resolve_paths
 from tests.cli.helpers import run
 
 
-@pytest.mark.xfail(reason="scalectl_sim store: sqlite3.DatabaseError is not normalized (reported)")
 def test_a_corrupt_sim_state_file_is_one_line_exit_4(
     paused_sim: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -847,6 +847,8 @@ class HuaweiEmulator:
         rows: list[dict[str, Any]] = []
         rule_alarms: dict[tuple[str, str], Alarm] = {}
         for alarm in self.reader.list_alarms():
+            if alarm.kind != "metric":
+                continue  # Cloud Eye has no composite or predictive alarms
             if alarm.managed_by == "user":
                 rows.append(self._sim_alarm_json(alarm))
             elif alarm.managed_by == "simple" and alarm.actions:

@@ -17,6 +17,8 @@ class MonitorActions(ApiBase):
     def _alarm_rows(self) -> list[tuple[Any, dict[str, Any]]]:
         rows: list[tuple[Any, dict[str, Any]]] = []
         for alarm in self.reader.list_alarms():
+            if alarm.kind != "metric":
+                continue  # Cloud Monitor has no composite or predictive alarms
             native = m.MONITOR_METRIC_TO_WIRE.get(alarm.metric, alarm.native_metric or alarm.metric)
             tasks = []
             if alarm.group:

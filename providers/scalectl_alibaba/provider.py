@@ -2,21 +2,34 @@
 SLB (balancers, listeners, backend health) and CMS (metrics), over aliyun-python-sdk-core.
 
 The SDK is imported only by ``open_reader`` (through ``scalectl_alibaba.client``).
+
+A refresh (list_groups, get_group, list_balancers, list_alarms, list_rules in a row, possibly from
+several TUI workers at once) lists the groups and the alarms once, through a short-lived snapshot.
+Writes drop it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from scalectl.core.errors import ErrorKind, InputError, NotFoundError, ProviderError, guard_replies
+from scalectl.core.errors import (
+    ErrorKind,
+    InputError,
+    NotFoundError,
+    ProviderError,
+    guard_replies,
+    one_line,
+)
 from scalectl.core.model import METRICS, Activity, Alarm, Balancer, Group, MetricPoint, MetricSeries
 from scalectl.core.provider import WRITE_OPERATIONS, AnyRule, Capabilities, WriteResult
 from scalectl.core.rules import ScheduledRule, SimpleRule, StepRule
+from scalectl.core.snapshot import RefreshSnapshot as _Snapshot
 from scalectl_alibaba import convert, native
 
 if TYPE_CHECKING:
@@ -25,16 +38,33 @@ if TYPE_CHECKING:
 PROVIDER = "alibaba"
 _DIMENSIONS_PER_CALL = 50  # keep one DescribeMetricLast query's Dimensions list modest
 ALL_PROCESSES = ("ScaleIn", "ScaleOut", "HealthCheck", "AlarmNotification", "ScheduledAction")
+SNAPSHOT_TTL_S = 2.0  # longest life of the refresh snapshot (at most half the refresh period)
+
+
+LISTENER_PROTOCOLS = ("http", "https", "tcp", "udp")
 
 
 @guard_replies(PROVIDER)
 class AlibabaReader:
     name = PROVIDER
 
-    def __init__(self, calls: Calls, region: str, key_id: str) -> None:
+    def __init__(
+        self,
+        calls: Calls,
+        region: str,
+        key_id: str,
+        *,
+        snapshot_ttl_s: float = SNAPSHOT_TTL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.calls = calls
         self.region = region
         self._key_id = key_id
+        self._snapshot = _Snapshot(snapshot_ttl_s, clock)
+
+    def invalidate(self) -> None:
+        """Forget the snapshot (after a write, the next read must see the change)."""
+        self._snapshot.clear()
 
     def capabilities(self) -> Capabilities:
         return native.CAPABILITIES
@@ -52,9 +82,17 @@ class AlibabaReader:
     # -- groups ------------------------------------------------------------------------------
 
     def raw_groups(self, **filters: Any) -> list[dict[str, Any]]:
-        return self.calls.pages(
-            "ess", "DescribeScalingGroups", filters, "ScalingGroups", "ScalingGroup"
-        )
+        """The groups matching ``filters``; the unfiltered list is shared by one refresh."""
+
+        def fetch() -> list[dict[str, Any]]:
+            return self.calls.pages(
+                "ess", "DescribeScalingGroups", filters, "ScalingGroups", "ScalingGroup"
+            )
+
+        if filters:
+            return fetch()
+        result: list[dict[str, Any]] = self._snapshot.get("groups", fetch)
+        return result
 
     def list_groups(self) -> list[Group]:
         raws = self.raw_groups()
@@ -107,6 +145,10 @@ class AlibabaReader:
             params["NextToken"] = token
 
     def _find_group(self, group: str) -> dict[str, Any]:
+        key = "ScalingGroupId" if group.startswith("asg-") else "ScalingGroupName"
+        for raw in self._snapshot.peek("groups") or []:
+            if str(raw[key]) == group:
+                return dict(raw)
         if group.startswith("asg-"):
             found = self.raw_groups(**{"ScalingGroupId.1": group})
         else:
@@ -152,6 +194,12 @@ class AlibabaReader:
         ports = convert.items(attr.get("ListenerPortsAndProtocol"), "ListenerPortAndProtocol")
         for entry in ports:
             protocol = str(entry["ListenerProtocol"]).lower()
+            if protocol not in LISTENER_PROTOCOLS:  # it names the SDK request class we load
+                raise ProviderError(
+                    ErrorKind.MALFORMED,
+                    f"unknown listener protocol {one_line(protocol)!r} on {lb}",
+                    provider=PROVIDER,
+                )
             port = int(entry["ListenerPort"])
             action = f"DescribeLoadBalancer{protocol.upper()}ListenerAttribute"
             detail = self.calls.call("slb", action, {"LoadBalancerId": lb, "ListenerPort": port})
@@ -176,7 +224,15 @@ class AlibabaReader:
     # -- alarms, activities --------------------------------------------------------------------
 
     def raw_alarms(self, **filters: Any) -> list[dict[str, Any]]:
-        return self.calls.pages("ess", "DescribeAlarms", filters, "AlarmList", "Alarm")
+        """The alarm tasks matching ``filters``; the unfiltered list is shared by one refresh."""
+
+        def fetch() -> list[dict[str, Any]]:
+            return self.calls.pages("ess", "DescribeAlarms", filters, "AlarmList", "Alarm")
+
+        if filters:
+            return fetch()
+        result: list[dict[str, Any]] = self._snapshot.get("alarms", fetch)
+        return result
 
     def list_alarms(self) -> list[Alarm]:
         names = self._names()
@@ -285,6 +341,21 @@ class AlibabaWriter:
         self.reader = reader
         self.calls = reader.calls
 
+    def _write(
+        self,
+        product: str,
+        action: str,
+        params: dict[str, Any] | None = None,
+        *,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        """One mutating call. The reader's snapshot is dropped even when the call fails,
+        since a failed call may have run."""
+        try:
+            return self.calls.call(product, action, params, idempotent=idempotent)
+        finally:
+            self.reader.invalidate()
+
     def _result(self, body: dict[str, Any], **extra: str) -> WriteResult:
         return WriteResult(request_id=str(body.get("RequestId") or ""), **extra)
 
@@ -303,7 +374,7 @@ class AlibabaWriter:
     ) -> WriteResult:
         self._no_cooldown(honor_cooldown)
         gid = self.reader.group_id(group)
-        body = self.calls.call(
+        body = self._write(
             "ess", "ModifyScalingGroup", {"ScalingGroupId": gid, "DesiredCapacity": desired}
         )
         return self._result(body, native_id=gid, detail=reason)
@@ -312,7 +383,7 @@ class AlibabaWriter:
         self, group: str, *, min_size: int, max_size: int, desired: int | None
     ) -> WriteResult:
         gid = self.reader.group_id(group)
-        body = self.calls.call(
+        body = self._write(
             "ess",
             "ModifyScalingGroup",
             {
@@ -356,7 +427,7 @@ class AlibabaWriter:
             self._delete_rule_and_alarm(gid, existing)  # ESS cannot change a type or unset a field
             existing = None
         if existing is None:
-            body = self.calls.call(
+            body = self._write(
                 "ess",
                 "CreateScalingRule",
                 {"ScalingGroupId": gid, **native.flatten(fields)},
@@ -366,7 +437,7 @@ class AlibabaWriter:
         else:
             rule_id, ari = str(existing["ScalingRuleId"]), str(existing["ScalingRuleAri"])
             update = {k: v for k, v in fields.items() if k != "ScalingRuleType"}
-            body = self.calls.call(
+            body = self._write(
                 "ess", "ModifyScalingRule", {"ScalingRuleId": rule_id, **native.flatten(update)}
             )
         if isinstance(rule, SimpleRule | StepRule):
@@ -378,7 +449,7 @@ class AlibabaWriter:
         enabled = fields.pop("Enable")
         current = self._alarm_of(gid, ari)
         if current is None:
-            body = self.calls.call(
+            body = self._write(
                 "ess",
                 "CreateAlarm",
                 {
@@ -391,24 +462,24 @@ class AlibabaWriter:
             task, was_enabled = str(body["AlarmTaskId"]), True
         else:
             task, was_enabled = str(current["AlarmTaskId"]), bool(current.get("Enable", True))
-            body = self.calls.call(
+            body = self._write(
                 "ess", "ModifyAlarm", {"AlarmTaskId": task, **native.flatten(fields)}
             )
         if enabled != was_enabled:
             action = "EnableAlarm" if enabled else "DisableAlarm"
-            body = self.calls.call("ess", action, {"AlarmTaskId": task})
+            body = self._write("ess", action, {"AlarmTaskId": task})
         return body
 
     def _put_task(self, gid: str, rule: ScheduledRule) -> WriteResult:
         fields = native.task_fields(rule)
         existing = self._existing_task(gid, rule.name)
         if existing is not None and _dropped_keys(existing, fields, _TASK_OPTIONAL):
-            self.calls.call(
+            self._write(
                 "ess", "DeleteScheduledTask", {"ScheduledTaskId": existing["ScheduledTaskId"]}
             )
             existing = None
         if existing is None:
-            body = self.calls.call(
+            body = self._write(
                 "ess",
                 "CreateScheduledTask",
                 {"ScalingGroupId": gid, **native.flatten(fields)},
@@ -416,7 +487,7 @@ class AlibabaWriter:
             )
             return self._result(body, native_id=str(body.get("ScheduledTaskId") or ""))
         task = str(existing["ScheduledTaskId"])
-        body = self.calls.call(
+        body = self._write(
             "ess", "ModifyScheduledTask", {"ScheduledTaskId": task, **native.flatten(fields)}
         )
         return self._result(body, native_id=task)
@@ -424,8 +495,8 @@ class AlibabaWriter:
     def _delete_rule_and_alarm(self, gid: str, raw: dict[str, Any]) -> dict[str, Any]:
         alarm = self._alarm_of(gid, str(raw["ScalingRuleAri"]))
         if alarm is not None:
-            self.calls.call("ess", "DeleteAlarm", {"AlarmTaskId": alarm["AlarmTaskId"]})
-        return self.calls.call("ess", "DeleteScalingRule", {"ScalingRuleId": raw["ScalingRuleId"]})
+            self._write("ess", "DeleteAlarm", {"AlarmTaskId": alarm["AlarmTaskId"]})
+        return self._write("ess", "DeleteScalingRule", {"ScalingRuleId": raw["ScalingRuleId"]})
 
     def delete_rule(self, group: str, name: str) -> WriteResult:
         gid = self.reader.group_id(group)
@@ -436,7 +507,7 @@ class AlibabaWriter:
             )
         task = self._existing_task(gid, name)
         if task is not None:
-            body = self.calls.call(
+            body = self._write(
                 "ess", "DeleteScheduledTask", {"ScheduledTaskId": task["ScheduledTaskId"]}
             )
             return self._result(body, native_id=str(task["ScheduledTaskId"]))
@@ -458,7 +529,7 @@ class AlibabaWriter:
             alarm = self._alarm_of(gid, str(raw["ScalingRuleAri"]))
             threshold = float(alarm["Threshold"]) if alarm else 0.0
             params.update(BreachThreshold=threshold, MetricValue=threshold)
-        body = self.calls.call("ess", "ExecuteScalingRule", params)
+        body = self._write("ess", "ExecuteScalingRule", params)
         return self._result(
             body,
             activity_id=str(body.get("ScalingActivityId") or ""),
@@ -481,14 +552,14 @@ class AlibabaWriter:
 
     def suspend(self, group: str, processes: Sequence[str] = ()) -> WriteResult:
         gid = self.reader.group_id(group)
-        body = self.calls.call(
+        body = self._write(
             "ess", "SuspendProcesses", {"ScalingGroupId": gid, **self._processes(processes)}
         )
         return self._result(body, native_id=gid)
 
     def resume(self, group: str, processes: Sequence[str] = ()) -> WriteResult:
         gid = self.reader.group_id(group)
-        body = self.calls.call(
+        body = self._write(
             "ess", "ResumeProcesses", {"ScalingGroupId": gid, **self._processes(processes)}
         )
         return self._result(body, native_id=gid)
@@ -534,7 +605,9 @@ class AlibabaProvider:
             access_key_id=key_id,
             access_key_secret=secret,
         )
-        return AlibabaReader(calls, region, key_id)
+        # Calls of one refresh share a snapshot that lives at most half a refresh period.
+        ttl = min(SNAPSHOT_TTL_S, float(getattr(profile, "refresh_s", 2.0)) / 2)
+        return AlibabaReader(calls, region, key_id, snapshot_ttl_s=ttl)
 
     def open_writer(self, profile: Any, reader: Any) -> AlibabaWriter:
         if not isinstance(reader, AlibabaReader):

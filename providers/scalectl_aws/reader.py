@@ -7,7 +7,6 @@ short-lived snapshot, so nothing is fetched twice per refresh. Writes drop the s
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -27,6 +26,7 @@ from scalectl.core.model import (
 )
 from scalectl.core.provider import AnyRule, Capabilities
 from scalectl.core.rules import RULE_KINDS
+from scalectl.core.snapshot import RefreshSnapshot as _Snapshot
 from scalectl_aws import mapping
 from scalectl_aws.errors import translated
 from scalectl_aws.session import Clients
@@ -49,37 +49,6 @@ CAPABILITIES = Capabilities(
         "scheduled:disabled": "scheduled actions cannot be disabled on AWS; delete the rule",
     },
 )
-
-
-class _Snapshot:
-    """Values shared by the calls of one refresh; concurrent callers wait for one fetch."""
-
-    def __init__(self, ttl_s: float, clock: Callable[[], float]) -> None:
-        self._ttl_s = ttl_s
-        self._clock = clock
-        self._values: dict[str, tuple[float, Any]] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def get(self, key: str, fetch: Callable[[], Any]) -> Any:
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            hit = self._values.get(key)
-            if hit is not None and self._clock() - hit[0] < self._ttl_s:
-                return hit[1]
-            value = fetch()
-            self._values[key] = (self._clock(), value)
-            return value
-
-    def peek(self, key: str) -> Any | None:
-        hit = self._values.get(key)
-        if hit is not None and self._clock() - hit[0] < self._ttl_s:
-            return hit[1]
-        return None
-
-    def clear(self) -> None:
-        self._values.clear()
 
 
 def page(

@@ -1,9 +1,15 @@
 """Every query against Huawei Cloud: AS v1 groups, instances, policies and activity logs, ELB v3
-balancers, CES v1 alarms and metric data, each list paged to the end with the largest page size."""
+balancers, CES v1 alarms and metric data, each list paged to the end with the largest page size.
+
+A refresh (list_groups, get_group, list_balancers, list_alarms, list_rules in a row, possibly from
+several TUI workers at once) lists the groups and the alarms once, through a short-lived snapshot.
+Writes drop it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +33,7 @@ from scalectl.core.model import (
     Statistic,
 )
 from scalectl.core.provider import AnyRule, Capabilities
+from scalectl.core.snapshot import RefreshSnapshot as _Snapshot
 from scalectl_huawei import codec
 from scalectl_huawei.capabilities import CAPABILITIES
 from scalectl_huawei.client import PROVIDER, HuaweiApi, log
@@ -34,6 +41,7 @@ from scalectl_huawei.client import PROVIDER, HuaweiApi, log
 AS_PAGE = 100  # AS v1: limit at most 100
 ELB_PAGE = 2000  # ELB v3: limit at most 2000
 CES_PAGE = 100  # CES v1 ListAlarms: limit at most 100
+SNAPSHOT_TTL_S = 2.0  # longest life of the refresh snapshot (at most half the refresh period)
 
 _INSTANCE_STATES = {
     "PENDING": InstanceState.PENDING,
@@ -96,10 +104,23 @@ def _time(value: Any) -> datetime | None:
 class HuaweiReader:
     name = PROVIDER
 
-    def __init__(self, profile: Any, api: HuaweiApi | None = None) -> None:
+    def __init__(
+        self,
+        profile: Any,
+        api: HuaweiApi | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.region = profile.region or "huawei-local"
         self.api = api or HuaweiApi(profile)
         self._pool_balancer: dict[str, str] = {}
+        # Calls of one refresh share a snapshot that lives at most half a refresh period.
+        ttl = min(SNAPSHOT_TTL_S, float(getattr(profile, "refresh_s", 2.0)) / 2)
+        self._snapshot = _Snapshot(ttl, clock)
+
+    def invalidate(self) -> None:
+        """Forget the snapshot (after a write, the next read must see the change)."""
+        self._snapshot.clear()
 
     # --- paging helpers -------------------------------------------------------------------------
 
@@ -146,11 +167,16 @@ class HuaweiReader:
     # --- groups ---------------------------------------------------------------------------------
 
     def _raw_groups(self) -> list[dict[str, Any]]:
+        """Every group, shared by the calls of one refresh."""
         from huaweicloudsdkas.v1 import ListScalingGroupsRequest
 
-        return list(
-            self._as_pages("list_scaling_groups", ListScalingGroupsRequest, "scaling_groups")
+        result: list[dict[str, Any]] = self._snapshot.get(
+            "groups",
+            lambda: list(
+                self._as_pages("list_scaling_groups", ListScalingGroupsRequest, "scaling_groups")
+            ),
         )
+        return result
 
     def _balancer_of_pool(self, pool_id: str) -> str:
         if pool_id not in self._pool_balancer:
@@ -204,6 +230,9 @@ class HuaweiReader:
         """A group by name or id (ids are UUIDs; names are unique per project)."""
         from huaweicloudsdkas.v1 import ListScalingGroupsRequest
 
+        for raw in self._snapshot.peek("groups") or []:
+            if group in (raw["scaling_group_name"], raw["scaling_group_id"]):
+                return dict(raw)
         by_name = self._as_pages(
             "list_scaling_groups",
             ListScalingGroupsRequest,
@@ -330,6 +359,11 @@ class HuaweiReader:
     # --- alarms ---------------------------------------------------------------------------------
 
     def _raw_alarms(self) -> list[dict[str, Any]]:
+        """Every CES alarm, shared by the calls of one refresh."""
+        result: list[dict[str, Any]] = self._snapshot.get("alarms", self._fetch_alarms)
+        return result
+
+    def _fetch_alarms(self) -> list[dict[str, Any]]:
         from huaweicloudsdkces.v1 import ListAlarmsRequest
 
         alarms: list[dict[str, Any]] = []

@@ -21,13 +21,21 @@ class HuaweiWriter:
         self.reader = reader
         self.api = reader.api
 
+    def _write(self, service: str, method: str, request: Any, *, idempotent: bool = True) -> Any:
+        """One mutating call. The reader's snapshot is dropped even when the call fails,
+        since a failed call may have run."""
+        try:
+            return self.api.call(service, method, request, idempotent=idempotent)
+        finally:
+            self.reader.invalidate()
+
     # --- group size -----------------------------------------------------------------------------
 
     def _update_group(self, group: str, **fields: int) -> WriteResult:
         from huaweicloudsdkas.v1 import UpdateScalingGroupOption, UpdateScalingGroupRequest
 
         group_id = self.reader.group_id(group)
-        self.api.call(
+        self._write(
             "as",
             "update_scaling_group",
             UpdateScalingGroupRequest(
@@ -82,7 +90,7 @@ class HuaweiWriter:
         if policy is None:
             from huaweicloudsdkas.v1 import CreateScalingPolicyOption, CreateScalingPolicyRequest
 
-            response = self.api.call(
+            response = self._write(
                 "as",
                 "create_scaling_policy",
                 CreateScalingPolicyRequest(
@@ -96,7 +104,7 @@ class HuaweiWriter:
             from huaweicloudsdkas.v1 import UpdateScalingPolicyOption, UpdateScalingPolicyRequest
 
             policy_id = str(policy["scaling_policy_id"])
-            self.api.call(
+            self._write(
                 "as",
                 "update_scaling_policy",
                 UpdateScalingPolicyRequest(
@@ -115,7 +123,7 @@ class HuaweiWriter:
             from huaweicloudsdkces.v1 import Condition, UpdateAlarmRequest, UpdateAlarmRequestBody
 
             alarm_id = str(policy["alarm_id"])
-            self.api.call(
+            self._write(
                 "ces",
                 "update_alarm",
                 UpdateAlarmRequest(
@@ -136,7 +144,7 @@ class HuaweiWriter:
         )
 
         metric = body["metric"]
-        response = self.api.call(
+        response = self._write(
             "ces",
             "create_alarm",
             CreateAlarmRequest(
@@ -165,7 +173,7 @@ class HuaweiWriter:
         policy = self._policy(self.reader.group_id(group), name)
         if policy is None:
             raise NotFoundError("rule", f"{group}/{name}")
-        self.api.call(
+        self._write(
             "as",
             "delete_scaling_policy",
             DeleteScalingPolicyRequest(scaling_policy_id=policy["scaling_policy_id"]),
@@ -174,7 +182,7 @@ class HuaweiWriter:
             from huaweicloudsdkces.v1 import DeleteAlarmRequest
 
             # The alarm existed only to trigger this policy.
-            self.api.call("ces", "delete_alarm", DeleteAlarmRequest(alarm_id=policy["alarm_id"]))
+            self._write("ces", "delete_alarm", DeleteAlarmRequest(alarm_id=policy["alarm_id"]))
         return WriteResult(
             request_id=self.api.last_request_id(), native_id=str(policy["scaling_policy_id"])
         )
@@ -182,7 +190,7 @@ class HuaweiWriter:
     def _policy_action(self, policy_id: str, action: str) -> Any:
         from huaweicloudsdkas.v1 import ExecuteScalingPolicyOption, ExecuteScalingPolicyRequest
 
-        return self.api.call(
+        return self._write(
             "as",
             "execute_scaling_policy",
             ExecuteScalingPolicyRequest(
@@ -219,12 +227,12 @@ class HuaweiWriter:
             request: Any = PauseScalingGroupRequest(
                 scaling_group_id=group_id, body=PauseScalingGroupOption(action="pause")
             )
-            self.api.call("as", "pause_scaling_group", request)
+            self._write("as", "pause_scaling_group", request)
         else:
             request = ResumeScalingGroupRequest(
                 scaling_group_id=group_id, body=ResumeScalingGroupOption(action="resume")
             )
-            self.api.call("as", "resume_scaling_group", request)
+            self._write("as", "resume_scaling_group", request)
         return WriteResult(request_id=self.api.last_request_id(), native_id=group_id)
 
     def suspend(self, group: str, processes: Sequence[str] = ()) -> WriteResult:

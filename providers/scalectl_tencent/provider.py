@@ -18,7 +18,9 @@ class TencentProvider:
             timeout_s=profile.timeout_s,
             max_retries=profile.max_retries,
         )
-        return TencentReader(session)
+        # Calls of one refresh share a snapshot that lives at most half a refresh period.
+        ttl = min(2.0, float(getattr(profile, "refresh_s", 2.0)) / 2)
+        return TencentReader(session, snapshot_ttl_s=ttl)
 
     def open_writer(self, profile: Any, reader: Any) -> Any:
         from scalectl_tencent.reader import TencentReader

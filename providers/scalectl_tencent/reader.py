@@ -1,9 +1,15 @@
-"""ProviderReader over Tencent Cloud AS, CLB and Cloud Monitor."""
+"""ProviderReader over Tencent Cloud AS, CLB and Cloud Monitor.
+
+A refresh (list_groups, get_group, list_balancers, list_alarms, list_rules in a row, possibly from
+several TUI workers at once) lists the groups once, through a short-lived snapshot. Writes drop it.
+"""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,20 +32,35 @@ from scalectl.core.model import (
     MetricSeries,
 )
 from scalectl.core.provider import AnyRule, Capabilities
+from scalectl.core.snapshot import RefreshSnapshot as _Snapshot
 from scalectl_tencent import mapping as m
 from scalectl_tencent.capabilities import CAPABILITIES
 from scalectl_tencent.client import PROVIDER, Session
+
+# The snapshot lives at most half the default refresh period (2 s), so each refresh reads afresh.
+SNAPSHOT_TTL_S = 1.0
 
 
 @guard_replies(PROVIDER)
 class TencentReader:
     name = PROVIDER
 
-    def __init__(self, session: Session) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        snapshot_ttl_s: float = SNAPSHOT_TTL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.session = session
         self.region = session.region
         self._lock = threading.Lock()
         self._names: dict[str, str] = {}  # asg id -> name
+        self._snapshot = _Snapshot(snapshot_ttl_s, clock)
+
+    def invalidate(self) -> None:
+        """Forget the snapshot (after a write, the next read must see the change)."""
+        self._snapshot.clear()
 
     # --- basics ------------------------------------------------------------------------------
 
@@ -94,10 +115,20 @@ class TencentReader:
             created_at=m.parse_time(raw.get("CreatedTime")),
         )
 
+    def _all_groups(self) -> list[dict[str, Any]]:
+        """Every group, shared by the calls of one refresh."""
+        result: list[dict[str, Any]] = self._snapshot.get("groups", self._raw_groups)
+        return result
+
     def list_groups(self) -> list[Group]:
-        return [self._group(raw) for raw in self._raw_groups()]
+        return [self._group(raw) for raw in self._all_groups()]
 
     def _find_group(self, group: str) -> dict[str, Any]:
+        cached = self._snapshot.peek("groups") or []
+        key = "AutoScalingGroupId" if group.startswith("asg-") else "AutoScalingGroupName"
+        for raw in cached:
+            if raw[key] == group:
+                return dict(raw)
         if group.startswith("asg-"):
             found = self._raw_groups([{"Name": "auto-scaling-group-id", "Values": [group]}])
         else:
@@ -115,7 +146,7 @@ class TencentReader:
         with self._lock:
             name = self._names.get(group_id)
         if name is None:
-            self._raw_groups()
+            self._all_groups()
             with self._lock:
                 name = self._names.get(group_id, group_id)
         return name
@@ -157,7 +188,7 @@ class TencentReader:
         if not lbs:
             return []
         groups_of: dict[str, list[str]] = {}
-        for raw in self._raw_groups():
+        for raw in self._all_groups():
             for fwd in raw.get("ForwardLoadBalancerSet") or ():
                 names = groups_of.setdefault(fwd["LoadBalancerId"], [])
                 if raw["AutoScalingGroupName"] not in names:

@@ -24,6 +24,21 @@ class TencentWriter:
         self.reader = reader
         self.session = reader.session
 
+    def _write(
+        self,
+        service: str,
+        action: str,
+        params: dict[str, Any] | None = None,
+        *,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        """One mutating call. The reader's snapshot is dropped even when the call fails,
+        since a failed call may have run."""
+        try:
+            return self.session.call(service, action, params, idempotent=idempotent)
+        finally:
+            self.reader.invalidate()
+
     def _result(self, reply: dict[str, Any], **extra: str) -> WriteResult:
         return WriteResult(request_id=str(reply.get("RequestId") or ""), **extra)
 
@@ -35,7 +50,7 @@ class TencentWriter:
         if honor_cooldown:
             raise _invalid(CAPABILITIES.unsupported["honor_cooldown"])
         group_id = self.reader.group_id(group)
-        reply = self.session.call(
+        reply = self._write(
             "as",
             "ModifyDesiredCapacity",
             {"AutoScalingGroupId": group_id, "DesiredCapacity": desired},
@@ -53,7 +68,7 @@ class TencentWriter:
         }
         if desired is not None:
             params["DesiredCapacity"] = desired
-        reply = self.session.call("as", "ModifyAutoScalingGroup", params)
+        reply = self._write("as", "ModifyAutoScalingGroup", params)
         return self._result(reply, native_id=group_id)
 
     # --- rules --------------------------------------------------------------------------------
@@ -101,10 +116,8 @@ class TencentWriter:
 
     def _delete(self, kind: str, native_id: str) -> dict[str, Any]:
         if kind == "policy":
-            return self.session.call(
-                "as", "DeleteScalingPolicy", {"AutoScalingPolicyId": native_id}
-            )
-        return self.session.call("as", "DeleteScheduledAction", {"ScheduledActionId": native_id})
+            return self._write("as", "DeleteScalingPolicy", {"AutoScalingPolicyId": native_id})
+        return self._write("as", "DeleteScheduledAction", {"ScheduledActionId": native_id})
 
     def put_rule(self, rule: AnyRule) -> WriteResult:
         problems = CAPABILITIES.problems(rule)
@@ -124,13 +137,13 @@ class TencentWriter:
             except ValueError as exc:
                 raise _invalid(f"rule {rule.group}/{rule.name}: {exc}") from None
             if existing is not None and existing[0] == "scheduled":
-                reply = self.session.call(
+                reply = self._write(
                     "as", "ModifyScheduledAction", {"ScheduledActionId": existing[1], **params}
                 )
                 return self._result(reply, native_id=existing[1])
             if existing is not None:
                 self._delete(existing[0], existing[1])
-            reply = self.session.call(
+            reply = self._write(
                 "as",
                 "CreateScheduledAction",
                 {"AutoScalingGroupId": group_id, **params},
@@ -146,13 +159,13 @@ class TencentWriter:
             and existing[2].get("ScalingPolicyType") == params["ScalingPolicyType"]
         ):
             modify = {k: v for k, v in params.items() if k != "ScalingPolicyType"}
-            reply = self.session.call(
+            reply = self._write(
                 "as", "ModifyScalingPolicy", {"AutoScalingPolicyId": existing[1], **modify}
             )
             return self._result(reply, native_id=existing[1])
         if existing is not None:
             self._delete(existing[0], existing[1])
-        reply = self.session.call(
+        reply = self._write(
             "as",
             "CreateScalingPolicy",
             {"AutoScalingGroupId": group_id, **params},
@@ -180,7 +193,7 @@ class TencentWriter:
                 provider=PROVIDER,
                 code="ResourceNotFound.ScalingPolicyNotFound",
             )
-        reply = self.session.call(
+        reply = self._write(
             "as",
             "ExecuteScalingPolicy",
             {
@@ -203,11 +216,11 @@ class TencentWriter:
     def suspend(self, group: str, processes: Sequence[str] = ()) -> WriteResult:
         self._whole_group(processes)
         group_id = self.reader.group_id(group)
-        reply = self.session.call("as", "DisableAutoScalingGroup", {"AutoScalingGroupId": group_id})
+        reply = self._write("as", "DisableAutoScalingGroup", {"AutoScalingGroupId": group_id})
         return self._result(reply, native_id=group_id)
 
     def resume(self, group: str, processes: Sequence[str] = ()) -> WriteResult:
         self._whole_group(processes)
         group_id = self.reader.group_id(group)
-        reply = self.session.call("as", "EnableAutoScalingGroup", {"AutoScalingGroupId": group_id})
+        reply = self._write("as", "EnableAutoScalingGroup", {"AutoScalingGroupId": group_id})
         return self._result(reply, native_id=group_id)

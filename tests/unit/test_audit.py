@@ -63,10 +63,12 @@ def test_torn_line_then_new_entries(tmp_path: Path) -> None:
     with log.path.open("ab") as handle:
         handle.write(b'{"time": "2026-11-11T00:00:00+00:00", "act')
     report = log.verify()
-    assert not report.ok and report.line == 3 and "torn" in report.message
-    add(log, 1)  # a later writer starts on a fresh line, chained to the last whole entry
+    assert report.ok and report.line == 3 and "incomplete last line" in report.message
+    add(log, 1)  # the next writer sets the fragment aside and chains from the last whole entry
     entries = list(log.entries())
     assert len(entries) == 3 and entries[2]["prev"] == entries[1]["hash"]
+    assert log.verify().ok and log.path.read_bytes().endswith(b"\n")
+    assert log.torn_path.read_bytes() == b'{"time": "2026-11-11T00:00:00+00:00", "act\n'
 
 
 def _writer(path: str, n: int) -> None:

@@ -104,6 +104,10 @@ def snapshot_of(group: Group) -> GroupSnapshot:
     )
 
 
+READ_ONLY = Verdict.refuse("read_only", "this profile is read-only: no change is possible")
+UNCONFIRMED = Verdict.refuse("confirmation", "confirmation missing: pass --yes")
+
+
 class Console:
     def __init__(
         self,
@@ -165,6 +169,26 @@ class Console:
     ) -> RefusedError:
         self._record(action, target, params, "refused", reason=verdict.reason, before=before)
         return RefusedError(verdict.reason, rule=verdict.rule)
+
+    def _gate(
+        self,
+        action: str,
+        target: str,
+        params: dict[str, Any],
+        *,
+        confirmed: bool,
+        verdict: Verdict | None = None,
+        before: Any = None,
+    ) -> None:
+        """Refuse, and audit the refusal of, a mutation on a read-only console, one a guard
+        refused, or one nobody confirmed (in that order)."""
+        for refusal in (
+            READ_ONLY if self.read_only else None,
+            verdict if verdict is not None and not verdict.allowed else None,
+            None if confirmed else UNCONFIRMED,
+        ):
+            if refusal is not None:
+                raise self._refuse(action, target, params, refusal, before)
 
     def _attempt(
         self,
@@ -305,18 +329,9 @@ class Console:
             "honor_cooldown": honor_cooldown,
         }
         before = {"desired": plan.current, "min": plan.min, "max": plan.max}
-        if not plan.verdict.allowed:
-            raise self._refuse("scale", plan.group, params, plan.verdict, before)
-        if not confirmed:
-            raise self._refuse(
-                "scale",
-                plan.group,
-                params,
-                Verdict.refuse(
-                    "confirmation", "confirmation missing: pass --yes (no terminal to ask on)"
-                ),
-                before,
-            )
+        self._gate(
+            "scale", plan.group, params, confirmed=confirmed, verdict=plan.verdict, before=before
+        )
         result = self._attempt(
             "scale",
             plan.group,
@@ -353,16 +368,9 @@ class Console:
             desired=desired,
             read_only=self.read_only,
         )
-        if not verdict.allowed:
-            raise self._refuse("set_bounds", info.name, params, verdict, before)
-        if not confirmed:
-            raise self._refuse(
-                "set_bounds",
-                info.name,
-                params,
-                Verdict.refuse("confirmation", "confirmation missing: pass --yes"),
-                before,
-            )
+        self._gate(
+            "set_bounds", info.name, params, confirmed=confirmed, verdict=verdict, before=before
+        )
         result = self._attempt(
             "set_bounds",
             info.name,
@@ -402,20 +410,13 @@ class Console:
     def apply_plan(self, plan: RulePlan, *, confirmed: bool) -> ApplyOutcome:
         """Apply changes in order; stop at the first failure and report what was applied."""
         params_all = {"changes": len(plan.changes)}
-        if self.read_only:
-            raise self._refuse(
-                "rules_apply",
-                ",".join(plan.groups),
-                params_all,
-                Verdict.refuse("read_only", "this profile is read-only: no change is possible"),
-            )
-        if plan.changes and not confirmed:
-            raise self._refuse(
-                "rules_apply",
-                ",".join(plan.groups),
-                params_all,
-                Verdict.refuse("confirmation", "confirmation missing: pass --yes"),
-            )
+        # An empty plan needs no confirmation: there is nothing to agree to.
+        self._gate(
+            "rules_apply",
+            ",".join(plan.groups),
+            params_all,
+            confirmed=confirmed or not plan.changes,
+        )
         applied: list[Change] = []
         results: list[WriteResult] = []
         for change in plan.changes:
@@ -445,30 +446,15 @@ class Console:
     def put_rule(self, rule: AnyRule, *, confirmed: bool) -> WriteResult:
         target = f"{rule.group}/{rule.name}"
         params = rule.model_dump(mode="json", exclude_none=True)
-        if self.read_only:
-            raise self._refuse(
-                "put_rule",
-                target,
-                params,
-                Verdict.refuse("read_only", "this profile is read-only: no change is possible"),
-            )
         problems = self.reader.capabilities().problems(rule)
-        if problems:
-            raise self._refuse(
-                "put_rule",
-                target,
-                params,
-                Verdict.refuse(
-                    "capability", f"{self.provider} cannot express {target}: " + "; ".join(problems)
-                ),
+        capability = (
+            Verdict.refuse(
+                "capability", f"{self.provider} cannot express {target}: " + "; ".join(problems)
             )
-        if not confirmed:
-            raise self._refuse(
-                "put_rule",
-                target,
-                params,
-                Verdict.refuse("confirmation", "confirmation missing: pass --yes"),
-            )
+            if problems
+            else None
+        )
+        self._gate("put_rule", target, params, confirmed=confirmed, verdict=capability)
         self.reader.get_group(rule.group)  # NotFoundError before any write
         result = self._attempt("put_rule", target, params, lambda w: w.put_rule(rule))
         self._record(
@@ -478,20 +464,7 @@ class Console:
 
     def delete_rule(self, group: str, name: str, *, confirmed: bool) -> WriteResult:
         target = f"{group}/{name}"
-        if self.read_only:
-            raise self._refuse(
-                "delete_rule",
-                target,
-                {},
-                Verdict.refuse("read_only", "this profile is read-only: no change is possible"),
-            )
-        if not confirmed:
-            raise self._refuse(
-                "delete_rule",
-                target,
-                {},
-                Verdict.refuse("confirmation", "confirmation missing: pass --yes"),
-            )
+        self._gate("delete_rule", target, {}, confirmed=confirmed)
         result = self._attempt("delete_rule", target, {}, lambda w: w.delete_rule(group, name))
         self._record("delete_rule", target, {}, "ok", request_ids=(result.request_id,))
         return result
@@ -501,20 +474,7 @@ class Console:
     ) -> WriteResult:
         target = f"{group}/{name}"
         params = {"honor_cooldown": honor_cooldown}
-        if self.read_only:
-            raise self._refuse(
-                "execute_rule",
-                target,
-                params,
-                Verdict.refuse("read_only", "this profile is read-only: no change is possible"),
-            )
-        if not confirmed:
-            raise self._refuse(
-                "execute_rule",
-                target,
-                params,
-                Verdict.refuse("confirmation", "confirmation missing: pass --yes"),
-            )
+        self._gate("execute_rule", target, params, confirmed=confirmed)
         result = self._attempt(
             "execute_rule",
             target,
@@ -536,20 +496,7 @@ class Console:
         self, action: str, group: str, processes: Sequence[str], confirmed: bool
     ) -> WriteResult:
         params = {"processes": list(processes)}
-        if self.read_only:
-            raise self._refuse(
-                action,
-                group,
-                params,
-                Verdict.refuse("read_only", "this profile is read-only: no change is possible"),
-            )
-        if not confirmed:
-            raise self._refuse(
-                action,
-                group,
-                params,
-                Verdict.refuse("confirmation", "confirmation missing: pass --yes"),
-            )
+        self._gate(action, group, params, confirmed=confirmed)
         info = self.reader.get_group(group)
         result = self._attempt(
             action,

@@ -6,15 +6,16 @@ it does not use. A read-only profile (or ``--read-only``, or ``monitor``) never 
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from importlib import import_module
-from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, cast
 
 from scalectl.config import Paths, Profile
 from scalectl.core.audit import Actor, AuditLog
 from scalectl.core.console import Console
 from scalectl.core.errors import InputError
-from scalectl.core.provider import ProviderPlugin
+from scalectl.core.provider import ProviderPlugin, ProviderReader, ProviderWriter
 
 EXTRAS = {"aws": "aws", "alibaba": "alibaba", "tencent": "tencent", "huawei": "huawei"}
 
@@ -34,6 +35,8 @@ def _load(provider: str) -> Any:
     if target is not None:
         module, attribute = target.split(":")
         return getattr(import_module(module), attribute)
+    from importlib.metadata import entry_points  # scanning installed packages costs ~15 ms
+
     matches = entry_points(group="scalectl.providers", name=provider)
     if not matches:
         raise InputError(f"no provider plugin named {provider!r} is installed", field="provider")
@@ -57,7 +60,7 @@ def load_plugin(provider: str) -> ProviderPlugin:
 def open_console(profile: Profile, paths: Paths) -> Console:
     plugin = load_plugin(profile.provider)
     reader = plugin.open_reader(profile)
-    writer = None if profile.read_only else plugin.open_writer(profile, reader)
+    writer = None if profile.read_only else _on_first_use(plugin, profile, reader)
     return Console(
         profile=profile.name,
         reader=reader,
@@ -67,6 +70,28 @@ def open_console(profile: Profile, paths: Paths) -> Console:
         read_only=profile.read_only,
         step_limit=profile.step_limit,
     )
+
+
+class _WriterOnFirstUse:
+    """The provider's writer, opened by the first mutation that passed the Console's gate: a
+    read command never imports a writer module (nor the rule schema it needs)."""
+
+    def __init__(self, plugin: ProviderPlugin, profile: Profile, reader: ProviderReader) -> None:
+        self._open: Callable[[], ProviderWriter] = lambda: plugin.open_writer(profile, reader)
+        self._writer: ProviderWriter | None = None
+        self._lock = threading.Lock()  # TUI workers may write from two threads
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:
+            if self._writer is None:
+                self._writer = self._open()
+        return getattr(self._writer, name)
+
+
+def _on_first_use(
+    plugin: ProviderPlugin, profile: Profile, reader: ProviderReader
+) -> ProviderWriter:
+    return cast(ProviderWriter, _WriterOnFirstUse(plugin, profile, reader))
 
 
 def _identity(reader: Any) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scalectl.core.errors import InputError, NotFoundError, guard_replies
 from scalectl.core.model import (
     METRICS,
+    RULE_KINDS,
     Activity,
     Alarm,
     Algorithm,
@@ -24,12 +25,14 @@ from scalectl.core.model import (
     MetricPoint,
     MetricSeries,
 )
-from scalectl.core.provider import AnyRule, Capabilities
-from scalectl.core.rules import RULE_KINDS
+from scalectl.core.provider import Capabilities
 from scalectl.core.snapshot import RefreshSnapshot as _Snapshot
 from scalectl_aws import mapping
 from scalectl_aws.errors import translated
 from scalectl_aws.session import Clients
+
+if TYPE_CHECKING:
+    from scalectl.core.rules import AnyRule
 
 # Largest page sizes the APIs allow (botocore service models).
 ASG_PAGE = 100  # DescribeAutoScalingGroups, DescribePolicies, DescribeScheduledActions, activities
@@ -371,12 +374,14 @@ class AwsReader:
             for p in policies
         )
         alarms = self.raw_alarms() if needs_alarms else []
+        from scalectl_aws import policies as native  # the rule schema loads with the rules
+
         rules: list[AnyRule] = []
         for policy in policies:
-            rule = mapping.policy_to_rule(policy, alarms)
+            rule = native.policy_to_rule(policy, alarms)
             if rule is not None:
                 rules.append(rule)
-        rules.extend(mapping.scheduled_to_rule(a) for a in actions)
+        rules.extend(native.scheduled_to_rule(a) for a in actions)
         return sorted(rules, key=lambda r: (r.group, r.name))
 
     def metric_series(

@@ -14,7 +14,7 @@ from scalectl.core.rules import (
     StepRule,
     TargetTrackingRule,
 )
-from scalectl_aws import mapping
+from scalectl_aws import mapping, policies
 from scalectl_aws.errors import translated
 from scalectl_aws.reader import CAPABILITIES, AwsReader
 from scalectl_aws.session import throttled_retry
@@ -78,7 +78,7 @@ class AwsWriter:
                 )
             with translated():
                 response = self.autoscaling.put_scheduled_update_group_action(
-                    **mapping.rule_to_scheduled(rule)
+                    **policies.rule_to_scheduled(rule)
                 )
             return self._done(response, native_id=rule.name)
         label = None
@@ -87,7 +87,7 @@ class AwsWriter:
         ):
             label = self.reader.resource_label(rule.group)
         with translated():
-            response = self.autoscaling.put_scaling_policy(**mapping.rule_to_policy(rule, label))
+            response = self.autoscaling.put_scaling_policy(**policies.rule_to_policy(rule, label))
         # AWS returns the PolicyARN; moto drops it from the response, so ask for it then.
         arn = response.get("PolicyARN") or self._policy(rule.group, rule.name)["PolicyARN"]
         self.reader.invalidate()
@@ -114,7 +114,9 @@ class AwsWriter:
                 self.reader.target_group_of(rule.group)["TargetGroupArn"]
             )
         with translated():
-            self.cloudwatch.put_metric_alarm(**mapping.rule_to_alarm(rule, name, arn, target_group))
+            self.cloudwatch.put_metric_alarm(
+                **policies.rule_to_alarm(rule, name, arn, target_group)
+            )
 
     def _policy(self, group: str, name: str) -> dict[str, Any]:
         with translated():
@@ -172,7 +174,7 @@ class AwsWriter:
             params["HonorCooldown"] = honor_cooldown
         elif kind == "StepScaling":
             # A step policy needs a metric value to pick its step: breach the first step.
-            rule = mapping.policy_to_rule(policy, self._alarms_of(policy["PolicyARN"]))
+            rule = policies.policy_to_rule(policy, self._alarms_of(policy["PolicyARN"]))
             if not isinstance(rule, StepRule):
                 raise _refuse(f"step policy {group}/{name} has no alarm to take a threshold from")
             first = rule.steps[0]

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scalectl.core.audit import Actor, AuditLog, Result
-from scalectl.core.decide import GroupSnapshot, preview_after_manual
 from scalectl.core.errors import (
     ErrorKind,
     ExitCode,
@@ -25,9 +24,14 @@ from scalectl.core.errors import (
 )
 from scalectl.core.guard import ScaleTarget, Verdict, check_bounds, check_scale
 from scalectl.core.model import ActivityStatus, Group, InstanceState
-from scalectl.core.plan import Change, RulePlan, plan_rules
-from scalectl.core.provider import AnyRule, ProviderReader, ProviderWriter, WriteResult
-from scalectl.core.rules import GroupBounds, RuleSet
+from scalectl.core.provider import ProviderReader, ProviderWriter, WriteResult
+
+# The decision engine, the planner and the rule schema load when a command uses them: reads
+# (groups list, the TUI's first paint) need none of them.
+if TYPE_CHECKING:
+    from scalectl.core.decide import GroupSnapshot
+    from scalectl.core.plan import Change, RulePlan
+    from scalectl.core.rules import AnyRule, RuleSet
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,8 @@ def outcome_unknown(exc: ProviderError) -> bool:
 
 def snapshot_of(group: Group) -> GroupSnapshot:
     """The autoscaler's view of a group, from the normalized model."""
+    from scalectl.core.decide import GroupSnapshot
+
     warming = sum(1 for i in group.instances if i.state is InstanceState.IN_SERVICE and i.warming)
     in_service = group.in_service - warming if group.instances else group.in_service
     return GroupSnapshot(
@@ -258,6 +264,8 @@ class Console:
             except ProviderError:
                 continue
             history[metric] = series.values()
+        from scalectl.core.decide import preview_after_manual
+
         return tuple(preview_after_manual(snapshot_of(group), desired, rules, history, now))
 
     # -- manual scaling ------------------------------------------------------------------------
@@ -405,6 +413,8 @@ class Console:
                 )
         current = self.reader.list_rules()
         canonical = getattr(self.reader, "canonical_rule", None)
+        from scalectl.core.plan import plan_rules
+
         return plan_rules(wanted, current, groups, self.reader.capabilities(), canonical)
 
     def apply_plan(self, plan: RulePlan, *, confirmed: bool) -> ApplyOutcome:
@@ -428,6 +438,8 @@ class Console:
         return ApplyOutcome(tuple(applied), None, "", tuple(results))
 
     def _apply_change(self, change: Change) -> WriteResult:
+        from scalectl.core.rules import GroupBounds
+
         if change.kind == "bounds":
             assert isinstance(change.after, GroupBounds)
             after = change.after

@@ -9,9 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from scalectl.core.decide import apply_adjustment
 from scalectl.core.errors import InputError
-from scalectl.core.rules import AdjustmentType
+from scalectl.core.model import AdjustmentType
 
 _TARGET = re.compile(r"^\s*(?P<sign>[+-])?\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<pct>%)?\s*$")
 
@@ -48,6 +47,8 @@ class ScaleTarget:
         if self.mode == "by":
             return current + int(self.value)
         # Percent follows the AWS rounding of PercentChangeInCapacity (magnitude at least 1).
+        from scalectl.core.decide import apply_adjustment  # the decision engine loads on use
+
         return apply_adjustment(current, AdjustmentType.PERCENT, round(self.value))
 
     def describe(self) -> str:

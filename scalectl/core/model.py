@@ -90,6 +90,33 @@ class MissingData(StrEnum):
 
 # The portable metric names and their units. Providers map these to their native metric names
 # and declare in their capability table which they cannot express.
+# The rules' vocabulary lives here, free of pydantic: provider capability tables and the read
+# paths use it without importing the rule schema (scalectl.core.rules re-exports it).
+class AdjustmentType(StrEnum):
+    CHANGE = "change"  # AWS ChangeInCapacity, Alibaba QuantityChangeInCapacity
+    EXACT = "exact"  # AWS ExactCapacity, Alibaba TotalCapacity
+    PERCENT = "percent"  # PercentChangeInCapacity
+
+
+class PercentRounding(StrEnum):
+    """How a percent adjustment becomes a whole number of instances (per cloud)."""
+
+    AWS = "aws"  # magnitude truncated toward zero, at least 1
+    NEAREST = "nearest"  # Alibaba: round to the nearest integer
+
+
+class PredictiveMode(StrEnum):
+    FORECAST_ONLY = "forecast_only"
+    FORECAST_AND_SCALE = "forecast_and_scale"
+
+
+class MaxCapacityBehavior(StrEnum):
+    HONOR = "honor"
+    INCREASE = "increase"
+
+
+RULE_KINDS: tuple[str, ...] = ("target_tracking", "step", "simple", "scheduled", "predictive")
+
 METRICS: dict[str, str] = {
     "cpu": "%",
     "memory": "%",

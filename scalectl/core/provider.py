@@ -11,21 +11,33 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from scalectl.core.model import Activity, Alarm, Balancer, Group, MetricSeries
-from scalectl.core.rules import (
+from scalectl.core.model import (
+    Activity,
     AdjustmentType,
+    Alarm,
+    Balancer,
+    Group,
+    MetricSeries,
     PercentRounding,
-    PredictiveRule,
-    Rule,
-    ScheduledRule,
-    SimpleRule,
-    StepRule,
-    TargetTrackingRule,
 )
 
-AnyRule = TargetTrackingRule | StepRule | SimpleRule | ScheduledRule | PredictiveRule
+# The rule schema (pydantic) is imported only where rules are handled, not by every read path:
+# listing groups must not pay ~0.1 s for it.
+if TYPE_CHECKING:
+    from scalectl.core.rules import AnyRule as AnyRule
+    from scalectl.core.rules import Rule
+
+
+def __getattr__(name: str) -> Any:
+    # ``from scalectl.core.provider import AnyRule`` at run time (PEP 562): the rule union is
+    # built on first use.
+    if name == "AnyRule":
+        from scalectl.core import rules
+
+        return rules.AnyRule
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -63,10 +75,10 @@ class Capabilities:
                 f"alarms count consecutive periods only: datapoints_to_alarm {dta} "
                 f"must equal evaluation_periods {periods}"
             )
-        if isinstance(rule, ScheduledRule):
-            if rule.cron and not self.scheduled_cron:
+        if rule.kind == "scheduled":
+            if getattr(rule, "cron", None) and not self.scheduled_cron:
                 reasons.append(self.unsupported.get("cron", "cron recurrences are not supported"))
-            if rule.timezone != "UTC" and not self.scheduled_timezone:
+            if getattr(rule, "timezone", "UTC") != "UTC" and not self.scheduled_timezone:
                 reasons.append(self.unsupported.get("timezone", "only UTC schedules are supported"))
         return reasons
 

@@ -8,36 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from scalectl.core.model import METRICS, Comparison, MissingData, Statistic
+
+# The rules' vocabulary is defined in model (free of pydantic, for the read paths) and is part
+# of this module's interface too.
+from scalectl.core.model import RULE_KINDS as RULE_KINDS
+from scalectl.core.model import AdjustmentType as AdjustmentType
+from scalectl.core.model import MaxCapacityBehavior as MaxCapacityBehavior
+from scalectl.core.model import PercentRounding as PercentRounding
+from scalectl.core.model import PredictiveMode as PredictiveMode
 from scalectl.core.schedule import cron_problem, zone
-
-
-class AdjustmentType(StrEnum):
-    CHANGE = "change"  # AWS ChangeInCapacity, Alibaba QuantityChangeInCapacity
-    EXACT = "exact"  # AWS ExactCapacity, Alibaba TotalCapacity
-    PERCENT = "percent"  # PercentChangeInCapacity
-
-
-class PercentRounding(StrEnum):
-    """How a percent adjustment becomes a whole number of instances (per cloud)."""
-
-    AWS = "aws"  # magnitude truncated toward zero, at least 1
-    NEAREST = "nearest"  # Alibaba: round to the nearest integer
-
-
-class PredictiveMode(StrEnum):
-    FORECAST_ONLY = "forecast_only"
-    FORECAST_AND_SCALE = "forecast_and_scale"
-
-
-class MaxCapacityBehavior(StrEnum):
-    HONOR = "honor"
-    INCREASE = "increase"
 
 
 class _Base(BaseModel):
@@ -145,8 +129,6 @@ Rule = Annotated[
     TargetTrackingRule | StepRule | SimpleRule | ScheduledRule | PredictiveRule,
     Field(discriminator="kind"),
 ]
-
-RULE_KINDS: tuple[str, ...] = ("target_tracking", "step", "simple", "scheduled", "predictive")
 
 
 class GroupBounds(_Base):

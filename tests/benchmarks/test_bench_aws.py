@@ -2,6 +2,7 @@
 
 - ``scalectl --profile local-aws -o json groups list`` (the CLI through the AWS adapter),
 - a bare boto3 script that pages the same groups and prints them (the floor for Python + boto3),
+- the same script on botocore's session (boto3's client without importing boto3: scalectl's way),
 - ``aws autoscaling describe-auto-scaling-groups`` (the awscli package), default and page size 100.
 
 Records wall times, API calls counted at the server and the ratios to boto3 and awscli. No time
@@ -45,6 +46,13 @@ for page in client.get_paginator("describe_auto_scaling_groups").paginate(
     groups.extend(page["AutoScalingGroups"])
 print(json.dumps(groups, default=str))
 """
+
+# The same through botocore's session (what boto3.client wraps, without importing boto3 and
+# s3transfer): the stricter floor, since scalectl makes its clients this way. Printed beside.
+BOTOCORE_SCRIPT = BOTO3_SCRIPT.replace(
+    "import json, sys, boto3\nclient = boto3.client(",
+    "import json, sys, botocore.session\nclient = botocore.session.Session().create_client(",
+)
 
 
 def _env(home: Path, *, bytecode: bool = True) -> dict[str, str]:
@@ -153,19 +161,28 @@ def test_bench_groups_list_against_awscli(
         "aws autoscaling describe-auto-scaling-groups": aws,
         "aws ... --page-size 100": [*aws, "--page-size", "100"],
         "bare boto3 script (PageSize 100)": boto3_script,
+        "bare botocore script (PageSize 100)": [
+            sys.executable,
+            "-c",
+            BOTOCORE_SCRIPT,
+            server.endpoint,
+            REGION,
+        ],
     }
     if _cli_has_groups(env):
         commands["scalectl groups list -o json"] = scalectl
     results = {name: _measure(server, command, env) for name, command in commands.items()}
     floor = results["bare boto3 script (PageSize 100)"]["median"]
+    botocore_floor = results["bare botocore script (PageSize 100)"]["median"]
     awscli = results["aws autoscaling describe-auto-scaling-groups"]["median"]
     for name, result in results.items():
         bench(
             f"AWS {GROUPS} groups: {name} (median of {RUNS})",
             f"{result['median']:.2f} s",
             "<= 1.1x boto3" if name.startswith("scalectl") else "",
-            f"{result['median'] / floor:.2f}x boto3, {result['median'] / awscli:.2f}x awscli, "
-            f"{result['calls']} calls",
+            f"{result['median'] / floor:.2f}x boto3, "
+            f"{result['median'] / botocore_floor:.2f}x botocore, "
+            f"{result['median'] / awscli:.2f}x awscli, {result['calls']} calls",
         )
     if "scalectl groups list -o json" not in results:
         bench("AWS: scalectl groups list", "skipped", "", "`scalectl --help` has no `groups`")

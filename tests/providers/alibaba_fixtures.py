@@ -76,7 +76,7 @@ class AliWorld:
     def adapter(self, **changes: Any) -> tuple[Any, Any]:
         from scalectl_alibaba.provider import AlibabaProvider
 
-        profile = self.profile.model_copy(update=changes)
+        profile = self.profile.replace(**changes)
         reader = AlibabaProvider().open_reader(profile)
         return reader, AlibabaProvider().open_writer(profile, reader)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from scalectl_aws import mapping
+from scalectl_aws import mapping, policies
 
 from scalectl.core.model import Comparison, Health, InstanceState, MissingData, Statistic
 from scalectl.core.provider import AnyRule
@@ -148,16 +148,16 @@ RULES: list[AnyRule] = [
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.kind)
 def test_policy_rules_round_trip_through_the_native_shape(rule: Any) -> None:
-    params = mapping.rule_to_policy(rule, None)
+    params = policies.rule_to_policy(rule, None)
     # What DescribePolicies answers: the same fields, plus the ARN.
     policy = {**params, "PolicyARN": "POLICY"}
-    assert mapping.policy_to_rule(policy, [ALARM]) == rule
+    assert policies.policy_to_rule(policy, [ALARM]) == rule
 
 
 def test_alarm_parameters_come_from_the_rule() -> None:
     step = RULES[2]
     assert isinstance(step, StepRule)
-    params = mapping.rule_to_alarm(step, "scalectl-g-s", "POLICY", None)
+    params = policies.rule_to_alarm(step, "scalectl-g-s", "POLICY", None)
     assert {k: params[k] for k in ALARM if k != "AlarmName"} == {
         k: v for k, v in ALARM.items() if k != "AlarmName"
     }
@@ -165,8 +165,8 @@ def test_alarm_parameters_come_from_the_rule() -> None:
 
 
 def test_step_policy_without_alarm_is_left_out() -> None:
-    params = mapping.rule_to_policy(RULES[2], None)
-    assert mapping.policy_to_rule({**params, "PolicyARN": "OTHER"}, [ALARM]) is None
+    params = policies.rule_to_policy(RULES[2], None)
+    assert policies.policy_to_rule({**params, "PolicyARN": "OTHER"}, [ALARM]) is None
 
 
 def test_scheduled_rules_round_trip() -> None:
@@ -181,7 +181,7 @@ def test_scheduled_rules_round_trip() -> None:
     )
     once = ScheduledRule(name="o", group="g", at=datetime(2030, 5, 1, 12, tzinfo=UTC), desired=0)
     for rule in (recurring, once):
-        assert mapping.scheduled_to_rule(mapping.rule_to_scheduled(rule)) == rule
+        assert policies.scheduled_to_rule(policies.rule_to_scheduled(rule)) == rule
 
 
 def test_aws_times_become_utc() -> None:

@@ -72,7 +72,7 @@ def test_same_seed_and_commands_give_identical_worlds(home: Path) -> None:
     snapshots = []
     blobs = []
     for n in range(2):
-        profile = PROFILE.model_copy(update={"name": f"det{n}"})
+        profile = PROFILE.replace(name=f"det{n}")
         reader = SimProvider().open_reader(profile)
         writer = SimProvider().open_writer(profile, reader)
         control = SimControl(profile)
@@ -84,7 +84,7 @@ def test_same_seed_and_commands_give_identical_worlds(home: Path) -> None:
     assert snapshots[0] == snapshots[1]
     assert blobs[0] == blobs[1]  # byte for byte
     # And a different seed gives a different world.
-    other = PROFILE.model_copy(update={"name": "det-other", "seed": 7})
+    other = PROFILE.replace(name="det-other", seed=7)
     reader = SimProvider().open_reader(other)
     assert _snapshot(reader) != snapshots[0]
     assert "anchor" not in reader.store.info()  # paused: no wall time in the state
@@ -308,7 +308,7 @@ def test_reads_at_any_frequency_give_the_same_world(home: Path, template_db: Pat
         shutil.copy(template_db, path)
         clock = FakeClock(1000.0)
         store = SimStore(path, WorldSpec("shop", 42), clock=clock)
-        reader = SimReader(PROFILE.model_copy(update={"speed": 60.0}), store)
+        reader = SimReader(PROFILE.replace(speed=60.0), store)
         reader.list_groups()  # anchors the clock
         while clock.wall < 1000.0 + 600.0:
             clock.wall = min(clock.wall + every, 1600.0)

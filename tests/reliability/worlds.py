@@ -184,7 +184,7 @@ def serve(
     module = __import__(f"scalectl_sim.serve.{provider}", fromlist=["make_server"])
     sim_profile = Profile(name="sim", provider="sim", region="sim-local-1", speed=0)
     if groups:
-        sim_profile = sim_profile.model_copy(update={"world": "large", "groups": groups})
+        sim_profile = sim_profile.replace(world="large", groups=groups)
     from scalectl_sim.provider import SimProvider
 
     reader = SimProvider().open_reader(sim_profile)

@@ -30,7 +30,6 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from scalectl.core.errors import InputError, RefusedError, ScalectlError
 from scalectl.core.model import ActivityStatus, Alarm, Balancer, Group
-from scalectl.core.provider import AnyRule
 from scalectl.i18n import resolve_lang, set_lang, t
 from scalectl.tui import fmt
 from scalectl.tui.keys import MUTATING_ACTIONS, Mode, table
@@ -56,6 +55,7 @@ from scalectl.tui.themes import DEFAULT_THEME, discover
 if TYPE_CHECKING:
     from scalectl.cli.context import AppContext
     from scalectl.core.console import Console
+    from scalectl.core.rules import AnyRule
     from scalectl.tui.screens.rules import RulesScreen
     from scalectl.tui.screens.whatif import WhatIfPanel
 

@@ -6,13 +6,16 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
 
 from scalectl.core.model import Activity, ActivityStatus, Alarm, AlarmState, Group, Health
-from scalectl.core.provider import AnyRule
 from scalectl.i18n import t
+
+if TYPE_CHECKING:
+    from scalectl.core.rules import AnyRule
 
 # Semantic colours from the current theme; the app refreshes them when the theme changes.
 _PALETTE: dict[str, str] = {

@@ -12,13 +12,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from textual.message import Message
 
 from scalectl.core.errors import ScalectlError
 from scalectl.core.model import Activity, Alarm, Balancer, Group, MetricSeries
-from scalectl.core.provider import AnyRule, ProviderReader
+from scalectl.core.provider import ProviderReader
+
+if TYPE_CHECKING:
+    from scalectl.core.rules import AnyRule
 
 T = TypeVar("T")
 

@@ -16,11 +16,15 @@ measured.
 
 Speed: ``decide()`` costs tens of microseconds, and 30 days is 43,200 minutes per group. Most
 minutes provably change nothing: every alarm of every rule looks at a window of recent minutes and
-can only be in ALARM when enough of them are (nearly) breaching. The replay therefore computes
-utilization a chunk at a time with C-level iterators, and calls ``decide()`` only on the minutes
-where some alarm could be in ALARM, where a scheduled or predictive rule may act, right after a
-change, and whenever a datapoint is missing. Skipped minutes are exactly the ones where ``decide()``
-returns no change; ``exhaustive=True`` calls it every minute, and the tests compare both.
+can only be in ALARM when enough of them are (nearly) breaching. Target tracking, step, simple and
+scheduled rules replay event by event (``backtest_fast``): breaching minutes are found in bulk and
+only the ticks where a rule could act are decided, by the rules compiled for it (``fastdecide``)
+or by ``decide()`` itself (first minutes, scheduled actions, missing datapoints). Groups with a
+predictive rule or an alarm that ignores missing data replay here, calling ``decide()`` on the
+minutes where some alarm could be in ALARM, where a scheduled or predictive rule may act, right
+after a change, and whenever a datapoint is missing. Either way skipped minutes are exactly the
+ones where ``decide()`` returns no change; ``exhaustive=True`` calls it every minute, and the
+tests compare them.
 """
 
 from __future__ import annotations
@@ -30,12 +34,21 @@ from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import accumulate, chain, compress, count, islice
+from itertools import accumulate, chain, compress, count, islice, pairwise
 from operator import and_, sub
 from typing import Any, Literal, cast
 
-from scalectl.core.decide import Decision, GroupSnapshot, RuleState, decide
+from scalectl.core.backtest_fast import EventReplay, Outcome, Setup
+from scalectl.core.decide import (
+    Decision,
+    GroupSnapshot,
+    RuleState,
+    _predictive,
+    _Tick,
+    decide,
+)
 from scalectl.core.errors import InputError
+from scalectl.core.fastdecide import compile_rules
 from scalectl.core.forecast import forecast_hourly
 from scalectl.core.model import Comparison, Statistic, iso
 from scalectl.core.provider import AnyRule
@@ -165,7 +178,7 @@ class BacktestResult:
     peak_utilization: float | None
     events: tuple[ScaleEvent, ...]
     timeline: tuple[TimelinePoint, ...]
-    decide_calls: int
+    decide_calls: int  # ticks decided, by decide() or the rules compiled for the replay
 
     @property
     def instance_hours(self) -> float:
@@ -539,12 +552,10 @@ class _Replay:
 
     # -- one decision --
 
-    def _decide(self, tick: int) -> Decision:
-        self.calls += 1
+    def _snapshot(self, tick: int) -> GroupSnapshot:
         g = self.g
         warming, pending = g.counts(tick)
-        now = self.start + tick * MINUTE
-        snapshot = GroupSnapshot(
+        return GroupSnapshot(
             name=self.spec.group,
             min=g.min,
             max=g.max,
@@ -559,13 +570,17 @@ class _Replay:
             else self.start + g.last_activity_end * MINUTE,
             activity_in_progress=pending > 0,
         )
+
+    def _decide(self, tick: int) -> Decision:
+        self.calls += 1
+        g = self.g
         low = max(0, tick - self.history_len)
         history = {m: s[low:tick] for m, s in self.series.items()}
         decision = decide(
-            snapshot,
+            self._snapshot(tick),
             self.rules,
             history,
-            now,
+            self.start + tick * MINUTE,
             states=g.states,
             tt_low_fraction=self.low_fraction,
             forecast=self._forecast(tick),
@@ -657,6 +672,8 @@ class _Replay:
         lo_f = bisect_right(self.forced, begin)
         hi_f = bisect_right(self.forced, end - 1)
         streams.append(iter(self.forced[lo_f:hi_f]))
+        if self.predictive:
+            streams.append(self._predictive_ticks(begin, end))
         g = self.g
         warming, pending = g.counts(begin)
         for watch in self.watches:
@@ -700,9 +717,40 @@ class _Replay:
         # Chunks are short (CHUNK minutes): sorting the union in C beats a lazy heap merge.
         return iter(sorted(set(chain.from_iterable(streams))))
 
+    def _predictive_ticks(self, begin: int, end: int) -> Iterator[int]:
+        """Ticks in (begin, end) where a forecast-and-scale rule wants more than the capacity.
+
+        decide() takes the largest scale-out, so such a rule acts on the first tick no other
+        rule outbids it (an alarm clears), which may be any tick. What it wants changes only on
+        forced ticks (the hour its capacity is for, a forecast refresh), the capacity only with
+        a change: ask decide's own _predictive once per stretch between forced ticks."""
+        lo_f = bisect_right(self.forced, begin + 1)
+        hi_f = bisect_right(self.forced, end - 1)
+        cuts = [begin + 1, *self.forced[lo_f:hi_f], end]
+        for first, stop in pairwise(cuts):
+            forecast = self._forecast(first)
+            if first >= stop or forecast is None:
+                continue
+            wants = _Tick()
+            now = self.start + first * MINUTE
+            for rule in self.predictive:
+                _predictive(
+                    rule, self._snapshot(first), forecast, RuleState(), now, wants, self.g.max
+                )
+            if wants.outs:
+                yield from range(first, stop)
+
     # -- the loop --
 
     def run(self) -> BacktestResult:
+        if not self.exhaustive:
+            compiled = compile_rules(
+                self.rules,
+                tt_low_fraction=self.low_fraction,
+                default_cooldown_s=self.cooldown_s,
+            )
+            if compiled is not None:
+                return self._outcome(EventReplay(self._setup(), compiled).run())
         g = self.g
         tick = 0
         self._mark(0)
@@ -765,6 +813,55 @@ class _Replay:
                 return nxt
             self._apply(nxt, decision)
             tick = nxt
+
+    def _setup(self) -> Setup:
+        return Setup(
+            group=self.spec.group,
+            rules=self.rules,
+            load=self.load,
+            start=self.start,
+            min=self.g.min,
+            max=self.g.max,
+            desired=self.g.desired,
+            boot_min=self.model.boot_min,
+            warmup_min=self.model.warmup_min,
+            warmup_s=self.model.warmup_s,
+            default_cooldown_s=self.cooldown_s,
+            tt_low_fraction=self.low_fraction,
+            factor=self.factor,
+            metrics=list(self.series),
+            target=self.target,
+            saturation=self.saturation,
+            forced=self.forced,
+            history_len=self.history_len,
+        )
+
+    def _outcome(self, out: Outcome) -> BacktestResult:
+        """The event-driven replay's figures as a result."""
+        start = self.start
+        return BacktestResult(
+            name=self.name,
+            group=self.spec.group,
+            start=start,
+            minutes=self.n,
+            target=self.target,
+            saturation=self.saturation,
+            price=self.price,
+            instance_minutes=out.instance_minutes,
+            minutes_above_target=out.above_target,
+            minutes_above_saturation=out.above_saturation,
+            unserved_minutes=out.unserved,
+            peak_utilization=out.peak,
+            events=tuple(
+                ScaleEvent(start + tick * MINUTE, kind, before, after, rule, reason)
+                for tick, kind, before, after, rule, reason in out.events
+            ),
+            timeline=tuple(
+                TimelinePoint(start + tick * MINUTE, desired, serving, warm)
+                for tick, desired, serving, warm in out.points
+            ),
+            decide_calls=out.calls,
+        )
 
     def _result(self) -> BacktestResult:
         s = self.stats

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from unittest.mock import patch
 
+import backtest_strategies as strategies
 import pytest
+from backtest_strategies import START
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from scalectl.core import backtest_fast
 from scalectl.core.backtest import (
     CapacityModel,
     GroupRules,
@@ -35,7 +41,6 @@ from scalectl.core.rules import (
 )
 from scalectl.core.trace import Trace
 
-START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # a Monday
 # One instance serves 100 requests a minute at 100 %: utilization is load / instances in service.
 MODEL = CapacityModel(capacity=100.0, boot_s=60, warmup_s=60)
 
@@ -260,3 +265,72 @@ def test_default_target_prefers_target_tracking() -> None:
     assert default_target([up, tt(55.0)]) == 55.0
     assert default_target([up]) == 70.0
     assert default_target([]) is None
+
+
+@st.composite
+def loads(draw: st.DrawFn, minutes: tuple[int, int]) -> Load:
+    """Stretches of steady load with noise, zeros and spikes, starting at any minute of a day."""
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    length = draw(st.integers(*minutes))
+    noise = draw(st.sampled_from([0.0, 0.05, 0.2]))
+    values: list[float] = []
+    while len(values) < length:
+        level = rng.choice([0.0, 50.0, 200.0, 400.0, 800.0, 1500.0])
+        for _ in range(rng.randint(5, 120)):
+            spike = rng.random() < 0.02
+            values.append(0.0 if level == 0 else level * (3 if spike else 1) * rng.gauss(1, noise))
+    values = [max(0.0, v) for v in values[:length]]
+    start = START + timedelta(minutes=draw(st.integers(0, 1439)))
+    return Load(start, values, 100.0, True)
+
+
+models = st.builds(
+    CapacityModel,
+    capacity=st.sampled_from([50.0, 100.0, 250.0]),
+    boot_s=st.sampled_from([0, 30, 60, 120, 300]),
+    warmup_s=st.sampled_from([0, 60, 180, 600]),
+)
+
+
+@st.composite
+def replays(draw: st.DrawFn) -> tuple[GroupRules, Load, CapacityModel, dict[str, float], int]:
+    with_predictive = draw(st.integers(0, 7)) == 0  # it needs a day of history: long traces
+    rules = draw(strategies.rule_sets(with_predictive=with_predictive))
+    minutes = (1560, 1900) if with_predictive else (30, 700)
+    low = draw(st.integers(0, 4))
+    high = draw(st.integers(low + 2, 25))
+    spec = GroupRules("web", tuple(rules), low, high, draw(st.none() | st.integers(0, 30)))
+    # Targets and saturations on alarm thresholds too (the replay counts those from the alarm's
+    # breach marks).
+    target = draw(st.sampled_from([50.0, 55.0, 62.5, 90.0]))
+    options = {
+        "target": target,
+        "saturation": draw(st.sampled_from([target, 80.0, 90.0])),
+        "tt_low_fraction": draw(st.sampled_from([0.9, 0.8])),
+        "default_cooldown_s": draw(st.sampled_from([0, 60, 300])),
+    }
+    # How far the event-driven replay fills ahead only changes its speed: short stretches put a
+    # stretch's end on the ticks where changes happen.
+    ahead = draw(st.sampled_from([1, 2, 3, 7, backtest_fast.AHEAD]))
+    return spec, draw(loads(minutes)), draw(models), options, ahead
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=replays())
+def test_fast_replay_equals_deciding_every_minute(
+    case: tuple[GroupRules, Load, CapacityModel, dict[str, float], int],
+) -> None:
+    """Random loads, rules of every kind and models: the fast replay (event by event with the
+    compiled rules, or decide() on candidate minutes with predictive rules and alarms ignoring
+    missing data) gives what decide() every minute gives, reasons and statistics included."""
+    spec, trace, model, options, ahead = case
+    with patch.object(backtest_fast, "AHEAD", ahead):
+        fast = backtest(spec, trace, model, price=1.0, **options)  # type: ignore[arg-type]
+    slow = backtest(spec, trace, model, price=1.0, exhaustive=True, **options)  # type: ignore[arg-type]
+    assert fast.events == slow.events
+    assert fast.timeline == slow.timeline
+    assert fast.summary() == slow.summary()
+    assert (fast.instance_minutes, fast.peak_utilization) == (
+        slow.instance_minutes,
+        slow.peak_utilization,
+    )

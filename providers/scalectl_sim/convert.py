@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from typing import Any
-
 from scalectl.core import alarm_rules
 from scalectl.core.model import (
     Activity,
@@ -58,9 +54,18 @@ def _instance(group: SimGroup, inst: SimInstance, minute: int) -> Instance:
     )
 
 
-def to_group(world: World, group: SimGroup, *, with_instances: bool) -> Group:
+def scaling_groups(world: World) -> set[str]:
+    """The groups with an activity in progress."""
+    return {a.group for a in world.activities.values()}
+
+
+def to_group(
+    world: World, group: SimGroup, *, with_instances: bool, scaling: set[str] | None = None
+) -> Group:
+    """``scaling``: ``scaling_groups(world)``, when converting many groups."""
     c = lifecycle.counts(group, world.now)
-    scaling = any(a.group == group.name for a in world.activities.values())
+    if scaling is None:
+        scaling = scaling_groups(world)
     last = engine.latest(group, "cpu")
     return Group(
         id=group.id,
@@ -71,7 +76,7 @@ def to_group(world: World, group: SimGroup, *, with_instances: bool) -> Group:
         max=group.max,
         desired=group.desired,
         in_service=c.in_service,
-        status="scaling" if scaling else "active",
+        status="scaling" if group.name in scaling else "active",
         pending=c.pending,
         terminating=c.terminating,
         zones=tuple(group.zones),
@@ -267,35 +272,4 @@ def to_activity(act: SimActivity) -> Activity:
         from_capacity=act.from_capacity,
         to_capacity=act.to_capacity,
         progress=progress,
-    )
-
-
-def group_summary(world: World, group: SimGroup) -> str:
-    """A group without its instances, as stored beside the world for fast listing."""
-    data = to_group(world, group, with_instances=False).to_dict()
-    data["created_at"] = at_minute(group.created).isoformat()
-    return json.dumps(data, sort_keys=True)
-
-
-def group_from_summary(text: str) -> Group:
-    data: dict[str, Any] = json.loads(text)
-    return Group(
-        id=data["id"],
-        name=data["name"],
-        provider=data["provider"],
-        region=data["region"],
-        min=data["min"],
-        max=data["max"],
-        desired=data["desired"],
-        in_service=data["in_service"],
-        status=data["status"],
-        pending=data["pending"],
-        terminating=data["terminating"],
-        zones=tuple(data["zones"]),
-        default_cooldown_s=data["default_cooldown_s"],
-        warmup_s=data["warmup_s"],
-        suspended=tuple(data["suspended"]),
-        balancer_ids=tuple(data["balancer_ids"]),
-        created_at=datetime.fromisoformat(data["created_at"]),
-        metric=data["metric"],
     )

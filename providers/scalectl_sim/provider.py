@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from scalectl.config import resolve_paths
-from scalectl.core.errors import ErrorKind, ProviderError
+from scalectl.core.errors import ErrorKind, NotFoundError, ProviderError
 from scalectl.core.model import (
     METRICS,
+    RULE_KINDS,
     Activity,
     Alarm,
     Balancer,
@@ -23,9 +24,14 @@ from scalectl.core.model import (
     MetricSeries,
 )
 from scalectl.core.provider import AnyRule, Capabilities, WriteResult
-from scalectl.core.rules import RULE_KINDS
 from scalectl_sim import actions, engine
-from scalectl_sim.convert import to_activity, to_alarms, to_balancers, to_group
+from scalectl_sim.convert import (
+    scaling_groups,
+    to_activity,
+    to_alarms,
+    to_balancers,
+    to_group,
+)
 from scalectl_sim.store import SimStore, WorldSpec
 from scalectl_sim.world import (
     PROVIDER,
@@ -62,6 +68,9 @@ def open_store(profile: Any) -> SimStore:
 
 
 class SimReader:
+    """Reads on a paused clock come from the tables written at save (``tables``): the world
+    document is never parsed for them. With the clock running, the world is caught up first."""
+
     name = PROVIDER
 
     def __init__(self, profile: Any, store: SimStore | None = None) -> None:
@@ -78,24 +87,58 @@ class SimReader:
         with self.store.lock:
             return view(self.world())
 
+    def _table(self, table: str) -> list[Any] | None:
+        """A stored table's objects, or None when the clock runs."""
+        return self.store.stored(table, self.speed)
+
+    def _group_name(self, group: str) -> str | None:
+        """The stored group's name for a name or an id (as ``World.group`` finds it); None when
+        the clock runs."""
+        groups: list[Group] | None = self._table("groups")
+        if groups is None:
+            return None
+        found = next((g for g in groups if g.name == group), None) or next(
+            (g for g in groups if g.id == group), None
+        )
+        if found is None:
+            known = ", ".join(g.name for g in groups[:8])
+            raise NotFoundError("group", group, hint=f"known: {known}" if known else "")
+        return found.name
+
+    def _stored_now(self) -> int | None:
+        meta = self.store.stored_meta(self.speed)
+        return None if meta is None else int(meta["now"])
+
     def capabilities(self) -> Capabilities:
         return Capabilities(
             rule_kinds=frozenset(RULE_KINDS), metrics=frozenset(METRICS), composite_alarms=True
         )
 
     def now(self) -> datetime:
+        minute = self._stored_now()
+        if minute is not None:
+            return at_minute(minute)
         return self._read(lambda world: at_minute(world.now))
 
     def identity(self) -> str:
+        meta = self.store.stored_meta(self.speed)
+        if meta is not None:
+            return f"sim:{meta['world']}-{meta['seed']}"
         return self._read(lambda world: f"sim:{world.name}-{world.seed}")
 
     def list_groups(self) -> list[Group]:
-        stored = self.store.group_summaries(self.speed)
-        if stored is not None:  # paused clock: the stored summaries are current
+        stored = self._table("groups")
+        if stored is not None:
             return stored
-        return self._read(
-            lambda world: [to_group(world, g, with_instances=False) for g in world.groups.values()]
-        )
+
+        def view(world: World) -> list[Group]:
+            scaling = scaling_groups(world)
+            return [
+                to_group(world, g, with_instances=False, scaling=scaling)
+                for g in world.groups.values()
+            ]
+
+        return self._read(view)
 
     def get_group(self, group: str) -> Group:
         return self._read(
@@ -103,19 +146,30 @@ class SimReader:
         )
 
     def list_balancers(self) -> list[Balancer]:
-        return self._read(to_balancers)
+        stored = self._table("balancers")
+        return stored if stored is not None else self._read(to_balancers)
 
     def list_alarms(self) -> list[Alarm]:
-        return self._read(to_alarms)
+        stored = self._table("alarms")
+        return stored if stored is not None else self._read(to_alarms)
 
     def list_activities(self, group: str | None = None, limit: int = 50) -> list[Activity]:
-        def view(world: World) -> list[Activity]:
-            name = None if group is None else actions.find_group(world, group).name
+        name = None if group is None else self._group_name(group)
+        if group is None or name is not None:
             return [to_activity(a) for a in self.store.activities(name, limit)]
+
+        def view(world: World) -> list[Activity]:
+            found = actions.find_group(world, group).name
+            return [to_activity(a) for a in self.store.activities(found, limit)]
 
         return self._read(view)
 
     def list_rules(self, group: str | None = None) -> list[AnyRule]:
+        stored: list[tuple[str, AnyRule]] | None = self._table("rules")
+        if stored is not None:
+            name = None if group is None else self._group_name(group)
+            return [rule for owner, rule in stored if name is None or owner == name]
+
         def view(world: World) -> list[AnyRule]:
             if group is not None:
                 return list(world.rules.get(actions.find_group(world, group).name, []))
@@ -126,12 +180,19 @@ class SimReader:
     def metric_series(
         self, group: str, metric: str, since: timedelta, period_s: int = 60
     ) -> MetricSeries:
-        return self._read(lambda world: self._series(world, group, metric, since, period_s))
+        name = self._group_name(group)
+        now = self._stored_now()
+        if name is not None and now is not None:
+            return self._series(now, name, metric, since, period_s)
+        return self._read(
+            lambda world: self._series(
+                world.now, actions.find_group(world, group).name, metric, since, period_s
+            )
+        )
 
     def _series(
-        self, world: World, group: str, metric: str, since: timedelta, period_s: int
+        self, now: int, group: str, metric: str, since: timedelta, period_s: int
     ) -> MetricSeries:
-        found = actions.find_group(world, group)
         units = {**METRICS, **EXTRA_METRICS}
         if metric not in units or metric not in engine.COLUMN:
             raise ProviderError(
@@ -148,11 +209,11 @@ class SimReader:
                 code="InvalidParameterValue",
             )
         step = period_s // 60
-        start = world.now - int(since.total_seconds() // 60)
+        start = now - int(since.total_seconds() // 60)
         start -= start % step
         index = engine.COLUMN[metric] + 2  # rows start with (grp, minute)
         buckets: dict[int, list[float]] = {}
-        for row in self.store.metrics(found.name, start):
+        for row in self.store.metrics(group, start):
             bucket = row[1] - row[1] % step
             value = row[index]
             slot = buckets.setdefault(bucket, [])
@@ -162,7 +223,7 @@ class SimReader:
             MetricPoint(at_minute(b), round(sum(v) / len(v), 3) if v else None)
             for b, v in sorted(buckets.items())
         )
-        return MetricSeries(found.name, metric, units[metric], period_s, points)
+        return MetricSeries(group, metric, units[metric], period_s, points)
 
     def close(self) -> None:
         self.store.close()

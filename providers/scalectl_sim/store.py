@@ -7,6 +7,9 @@
   clock moves only by an explicit advance, and no wall time is stored at all.
 - The world is one JSON document (sorted keys): the same seed and the same commands give the same
   bytes. Per-minute metrics and activities have their own tables, pruned by age.
+- Beside it, each save writes the lists a dashboard reads, one row per object (``tables``):
+  on a paused clock readers take those and never parse the world (~350 ms for 40,000
+  instances). The world stays the source of truth: the rows are made from it at every save.
 - A new world is a pure function of its spec, so a process that creates many (a test suite) can
   keep the tables of a freshly created one in memory and copy them into the next database asking
   for the same spec: 26 h of history is simulated once, not per world (``keep_fresh_worlds``).
@@ -28,9 +31,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from scalectl.core.errors import ErrorKind, ProviderError
-from scalectl.core.model import Group
-from scalectl_sim import engine, lifecycle
-from scalectl_sim.convert import group_from_summary, group_summary
+from scalectl_sim import engine, lifecycle, tables
 from scalectl_sim.generators import large_world, shop_world
 from scalectl_sim.world import START, SimActivity, World, minute_of
 
@@ -51,13 +52,14 @@ CREATE TABLE IF NOT EXISTS activities (
     id TEXT PRIMARY KEY, grp TEXT NOT NULL, started INTEGER NOT NULL, data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS activities_group ON activities (grp, started);
-CREATE TABLE IF NOT EXISTS groups (pos INTEGER PRIMARY KEY, name TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS activities_started ON activities (started, id);
 """
 PRESIMULATE_MIN = {"shop": 26 * 60, "large": 30}  # history a new world starts with
 MAX_CATCH_UP_MIN = {"shop": 2 * 24 * 60, "large": 10}  # beyond this a long absence is skipped
 ACTIVITY_DAYS = 90
 MAX_FRESH_GROUPS = 500  # larger fresh worlds are never kept (2,000 groups would take ~35 MB)
-TABLES = ("world", "metrics", "activities", "groups")  # what _create fills, besides meta
+BASE_TABLES = ("world", "metrics", "activities")
+TABLES = (*BASE_TABLES, *tables.SCHEMA)  # what _create fills, besides meta
 
 
 @dataclass(frozen=True)
@@ -150,9 +152,10 @@ class SimStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=60000")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self._db.executescript(SCHEMA + ";\n".join(tables.SCHEMA.values()) + ";")
         self._world: World | None = None
         self._version = -1
+        self._lists = tables.StoredLists()  # the stored tables as this process last decoded them
         # Held while a world object is read or changed: readers in other threads of this process
         # see the cached world only between changes.
         self.lock = threading.RLock()
@@ -197,7 +200,8 @@ class SimStore:
         return self._world
 
     def _save(self, world: World, old_now: int) -> None:
-        data = json.dumps(world.to_json(), sort_keys=True, separators=(",", ":"))
+        doc = world.to_json()
+        data = json.dumps(doc, sort_keys=True, separators=(",", ":"))
         self._db.execute("INSERT OR REPLACE INTO world (id, data) VALUES (1, ?)", (data,))
         if world.out_metrics:
             self._db.executemany(
@@ -214,12 +218,7 @@ class SimStore:
                 ],
             )
             world.out_activities.clear()
-        # Group summaries beside the world: listing 2,000 groups need not load 40,000 instances.
-        self._db.execute("DELETE FROM groups")
-        self._db.executemany(
-            "INSERT INTO groups (pos, name, data) VALUES (?, ?, ?)",
-            [(n, g.name, group_summary(world, g)) for n, g in enumerate(world.groups.values())],
-        )
+        self._write_tables(world, doc["rules"])
         if old_now // 60 != world.now // 60:  # prune once per simulated hour
             keep_from = world.now - int(world.history_days * 1440)
             self._db.execute("DELETE FROM metrics WHERE minute < ?", (keep_from,))
@@ -231,22 +230,42 @@ class SimStore:
         self._set_meta("now", str(world.now))
         self._world = world
 
+    def _write_tables(self, world: World, rules_json: dict[str, list[Any]]) -> None:
+        """The lists a dashboard reads, beside the world: a paused reader never parses it."""
+        for table, rows in tables.rows(world, rules_json).items():
+            self._db.execute(f"DELETE FROM {table}")
+            self._db.executemany(
+                f"INSERT INTO {table} (pos, data) VALUES (?, ?)", list(enumerate(rows))
+            )
+        self._set_meta("tables", tables.FORMAT)
+
+    def _recreate_tables(self) -> None:
+        # Dropped, not emptied: a state file from an older scalectl may have other columns.
+        for table, create in tables.SCHEMA.items():
+            self._db.execute(f"DROP TABLE IF EXISTS {table}")
+            self._db.execute(create)
+
     # -- lifecycle --------------------------------------------------------------------------------
 
     def ensure(self) -> None:
         """Create the world (with its pre-simulated history) if the database has none."""
         with self.lock:
-            if self._meta("version") is not None:
+            if self._meta("tables") == tables.FORMAT:
                 return
         with self._txn("IMMEDIATE"):
             if self._meta("version") is None:
                 self._create(self.spec)
+            elif self._meta("tables") != tables.FORMAT:  # written by an older scalectl
+                self._recreate_tables()
+                world = self._load()
+                self._write_tables(world, world.to_json()["rules"])
 
     def _create(self, spec: WorldSpec) -> None:
         # The version keeps counting across resets, so other processes' caches see the change.
         version = self._meta("version") or "0"
-        for table in ("meta", *TABLES):
+        for table in ("meta", *BASE_TABLES):
             self._db.execute(f"DELETE FROM {table}")
+        self._recreate_tables()
         self._world = None
         with _FRESH_LOCK:
             fresh = _FRESH.get(spec)
@@ -362,17 +381,33 @@ class SimStore:
 
     # -- reads ------------------------------------------------------------------------------------
 
-    def group_summaries(self, speed: float) -> list[Group] | None:
-        """Every group without its instances, straight from the table; None when the clock runs
-        (the world must be caught up first) or the table is not there yet."""
+    def stored(self, table: str, speed: float) -> list[Any] | None:
+        """A table written at save (see ``tables``): its objects in order, in a new list. They
+        are decoded once per stored version, and a row that did not change gives the same object
+        as before. None when the clock runs: the world must be caught up first."""
+        if speed > 0:
+            return None
+        self.ensure()
+        with self.lock:
+            with self._txn("DEFERRED"):
+                if self._meta("anchor") is not None:
+                    return None
+                version = int(self._meta("version") or 0)
+                texts = None
+                if version != self._lists.known_version(table):
+                    query = f"SELECT data FROM {tables.checked(table)} ORDER BY pos"
+                    texts = [r[0] for r in self._db.execute(query).fetchall()]
+            return self._lists.take(table, version, texts)
+
+    def stored_meta(self, speed: float) -> dict[str, str] | None:
+        """The stored clock and the world's name and seed; None when the clock runs."""
         if speed > 0:
             return None
         self.ensure()
         with self._txn("DEFERRED"):
             if self._meta("anchor") is not None:
                 return None
-            rows = self._db.execute("SELECT data FROM groups ORDER BY pos").fetchall()
-        return [group_from_summary(r[0]) for r in rows] or None
+            return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
 
     def metrics(self, group: str, since_minute: int) -> list[tuple[Any, ...]]:
         with self.lock:

@@ -44,6 +44,7 @@ from scalectl.tui.live import (
     fetch,
     fetch_chart,
     fetch_groups,
+    freeze_startup_objects,
     window_label,
 )
 from scalectl.tui.panels import KeyedTable, Panel, Row
@@ -560,15 +561,21 @@ class ScalectlApp(App[None]):
         groups = snapshot.groups.value or []
         activities = snapshot.activity.value or []
         running = {a.group for a in activities if a.status is ActivityStatus.IN_PROGRESS}
+        rules = snapshot.rules.value or []
+        pattern = self.pattern
         table_ = self.main.query_one("#groups", KeyedTable)
-        table_.sync(
-            group_rows(groups, snapshot.rules.value or [], running, self.pattern, self._row_cache)
+        # Unchanged groups, rules, filter and theme: the rows would be the same, skip them.
+        table_.sync_from(
+            (groups, rules, running, pattern, fmt.palette_version()),
+            lambda: group_rows(groups, rules, running, pattern, self._row_cache),
         )
-        if self.selected is None or self.selected not in table_.keys:
+        if self.selected is None or not table_.has_row(self.selected):
             self.select(table_.current_key)
         else:
             self.refilter()
         self.render_header()
+        if not snapshot.partial:
+            freeze_startup_objects()  # start-up is over (once per process)
         self.last_apply_s = time.perf_counter() - started
 
     def refilter(self) -> None:
@@ -576,22 +583,40 @@ class ScalectlApp(App[None]):
         if snapshot is None:
             return
         name = self.selected
-        group = next((g for g in snapshot.groups.value or [] if g.name == name), None)
-        self.main.query_one("#balancers", KeyedTable).sync(
-            balancer_rows(snapshot.balancers.value or [], group)
+        clock = snapshot.clock
+        palette = fmt.palette_version()
+        groups = snapshot.groups.value or []
+        group = next((g for g in groups if g.name == name), None)
+        # Each table, and the charts, is drawn again only when what it is made from changed.
+        balancers = snapshot.balancers.value or []
+        self.main.query_one("#balancers", KeyedTable).sync_from(
+            (balancers, group, palette), lambda: balancer_rows(balancers, group)
         )
         alarm_group = None if self.mode is Mode.MONITOR else name
-        self.main.query_one("#alarms", KeyedTable).sync(
-            alarm_rows(snapshot.alarms.value or [], alarm_group, snapshot.clock)
+        alarms = snapshot.alarms.value or []
+        self.main.query_one("#alarms", KeyedTable).sync_from(
+            (alarms, alarm_group, clock, palette), lambda: alarm_rows(alarms, alarm_group, clock)
         )
-        self.main.query_one("#activity", KeyedTable).sync(
-            activity_rows(snapshot.activity.value or [], name, snapshot.clock)
+        activity = snapshot.activity.value or []
+        self.main.query_one("#activity", KeyedTable).sync_from(
+            (activity, name, clock, palette), lambda: activity_rows(activity, name, clock)
         )
         for panel_id in ("#balancers-panel", "#activity-panel") + (
             () if self.mode is Mode.MONITOR else ("#alarms-panel",)
         ):
             self.main.query_one(panel_id, Panel).set_title(name or "")
-        self.draw_charts()
+        own = self.chart is not None and self.chart.group == name
+        if own or name is None or not self._charts_ready:
+            # The chart object is part of the key: one drawn on arrival is never taken for one
+            # drawn here.
+            shown = (self._charts_ready, self.chart, own, palette, self.window_index)
+            if self.main.query_one("#charts-panel", Panel).drawn.changed(
+                shown + ((clock, groups) if own else ())
+            ):
+                self.draw_charts()
+        # Else the group's charts are on their way (select() asked for them): until they arrive
+        # the charts stay as they are, titled with the group they show. Drawing empty charts for
+        # every group the cursor passes costs more than the rest of a key press.
 
     def take_chart(self, chart: Outcome[ChartData]) -> None:
         panel = self.main.query_one("#charts-panel", Panel)

@@ -2,22 +2,43 @@
 
 ``KeyedTable.sync`` never clears: it removes rows that went away, updates only the cells that
 changed, adds new rows, and re-orders only when the order changed, all inside one
-``batch_update`` so the screen repaints once. The cursor stays on the same key.
+``batch_update`` so the screen repaints once (and the table refreshes once, not once per cell).
+The cursor stays on the same key. ``KeyedTable.sync_from`` skips even that when the data the
+rows are made from is the data of the last call: an unchanged refresh costs one comparison.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Self
 
 from rich.text import Text
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.widgets import DataTable
 
 from scalectl.i18n import t
 from scalectl.tui import fmt
 
 Row = tuple[str, tuple[Text, ...]]
+
+
+class Memo:
+    """The inputs of the last draw: ``changed(inputs)`` says whether to draw again. Compared with
+    ``==``: lists holding the very same objects compare at the cost of an identity check each."""
+
+    def __init__(self) -> None:
+        self._last: tuple[object, ...] | None = None
+
+    def changed(self, inputs: tuple[object, ...]) -> bool:
+        if self._last is not None and self._last == inputs:
+            return False
+        self._last = inputs
+        return True
+
+    def forget(self) -> None:
+        self._last = None
 
 
 def _same(a: Text, b: Text) -> bool:
@@ -32,11 +53,16 @@ class KeyedTable(DataTable[Text]):
     KeyedTable { height: 1fr; }
     """
 
+    # Class defaults: DataTable's constructor refreshes before ours has run.
+    _syncing = False
+    _asked: bool | None = None  # during a sync: a refresh was asked (True: with layout)
+
     def __init__(self, columns: Sequence[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self._column_spec = list(columns)
         self._cells: dict[str, tuple[Text, ...]] = {}
         self.updates = 0  # cells written by the last sync (tests and benchmarks read it)
+        self.source = Memo()  # what the rows of the last sync_from were made from
 
     def on_mount(self) -> None:
         for key, label in self._column_spec:
@@ -45,6 +71,9 @@ class KeyedTable(DataTable[Text]):
     @property
     def keys(self) -> list[str]:
         return [str(row.key.value) for row in self.ordered_rows]
+
+    def has_row(self, key: str) -> bool:
+        return key in self._cells
 
     @property
     def current_key(self) -> str | None:
@@ -55,7 +84,45 @@ class KeyedTable(DataTable[Text]):
         except Exception:
             return None
 
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        # Each written cell asks for a refresh: during a sync they become one, at its end.
+        if self._syncing and not recompose:
+            self._asked = bool(self._asked) or layout
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def sync_from(self, inputs: tuple[object, ...], rows: Callable[[], Sequence[Row]]) -> None:
+        """``sync(rows())``, unless ``inputs`` (everything the rows are made from) equal those of
+        the last call: then nothing is built, compared or written."""
+        if not self.source.changed(inputs):
+            self.updates = 0
+            return
+        try:
+            self._sync(rows())
+        except BaseException:
+            self.source.forget()
+            raise
+
     def sync(self, rows: Sequence[Row]) -> None:
+        self.source.forget()  # rows from elsewhere: the next sync_from compares afresh
+        self._sync(rows)
+
+    def _sync(self, rows: Sequence[Row]) -> None:
+        self._syncing, self._asked = True, None
+        try:
+            self._write(rows)
+        finally:
+            self._syncing = False
+            if self._asked is not None:
+                self.refresh(layout=self._asked)
+
+    def _write(self, rows: Sequence[Row]) -> None:
         wanted = dict(rows)
         before = self.current_key
         written = 0
@@ -117,13 +184,18 @@ class Panel(Vertical):
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.title = title
+        self.drawn = Memo()  # what the panel's content was last drawn from (where it is kept)
         self.state = PanelState()
         self.stale_after = 10.0
+        self._title_shown: str | None = None
+        self._subtitle_shown: str | None = None
         self.set_title()
 
     def set_title(self, suffix: str = "") -> None:
         title = self.title
-        self.border_title = t("panel.for_group", title=title, group=suffix) if suffix else title
+        text = t("panel.for_group", title=title, group=suffix) if suffix else title
+        if text != self._title_shown:  # setting a border title repaints the whole panel
+            self._title_shown = self.border_title = text
 
     def mark(
         self, now: float, *, error: str = "", retry_at: float | None = None, ok: bool = True
@@ -145,6 +217,7 @@ class Panel(Vertical):
             text = f"{t('panel.stale')} {text} · " + t("panel.error", message=first, n=left)
         elif seen is not None and seen > self.stale_after:
             text = f"{t('panel.stale')} · {text}"
-        self.border_subtitle = text
+        if text != self._subtitle_shown:  # every second, and mostly the same text
+            self._subtitle_shown = self.border_subtitle = text
         self.set_class(bool(state.error), "-error")
         self.set_class(not state.error and seen is not None and seen > self.stale_after, "-stale")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scalectl.config import resolve_paths
 from scalectl.core.errors import ErrorKind, NotFoundError, ProviderError
@@ -23,15 +23,7 @@ from scalectl.core.model import (
     MetricPoint,
     MetricSeries,
 )
-from scalectl.core.provider import AnyRule, Capabilities, WriteResult
-from scalectl_sim import actions, engine
-from scalectl_sim.convert import (
-    scaling_groups,
-    to_activity,
-    to_alarms,
-    to_balancers,
-    to_group,
-)
+from scalectl.core.provider import Capabilities, WriteResult
 from scalectl_sim.store import SimStore, WorldSpec
 from scalectl_sim.world import (
     PROVIDER,
@@ -40,6 +32,11 @@ from scalectl_sim.world import (
     World,
     at_minute,
 )
+
+# The engine, the world's actions and conversions (and through them the rule schema) are imported
+# where the world is used: a paused reader serves the dashboard from stored rows without them.
+if TYPE_CHECKING:
+    from scalectl.core.rules import AnyRule
 
 T = TypeVar("T")
 
@@ -132,6 +129,8 @@ class SimReader:
             return stored
 
         def view(world: World) -> list[Group]:
+            from scalectl_sim.convert import scaling_groups, to_group
+
             scaling = scaling_groups(world)
             return [
                 to_group(world, g, with_instances=False, scaling=scaling)
@@ -141,19 +140,33 @@ class SimReader:
         return self._read(view)
 
     def get_group(self, group: str) -> Group:
+        from scalectl_sim import actions
+        from scalectl_sim.convert import to_group
+
         return self._read(
             lambda world: to_group(world, actions.find_group(world, group), with_instances=True)
         )
 
     def list_balancers(self) -> list[Balancer]:
         stored = self._table("balancers")
-        return stored if stored is not None else self._read(to_balancers)
+        if stored is not None:
+            return stored
+        from scalectl_sim.convert import to_balancers
+
+        return self._read(to_balancers)
 
     def list_alarms(self) -> list[Alarm]:
         stored = self._table("alarms")
-        return stored if stored is not None else self._read(to_alarms)
+        if stored is not None:
+            return stored
+        from scalectl_sim.convert import to_alarms
+
+        return self._read(to_alarms)
 
     def list_activities(self, group: str | None = None, limit: int = 50) -> list[Activity]:
+        from scalectl_sim import actions
+        from scalectl_sim.convert import to_activity
+
         name = None if group is None else self._group_name(group)
         if group is None or name is not None:
             return [to_activity(a) for a in self.store.activities(name, limit)]
@@ -165,6 +178,8 @@ class SimReader:
         return self._read(view)
 
     def list_rules(self, group: str | None = None) -> list[AnyRule]:
+        from scalectl_sim import actions
+
         stored: list[tuple[str, AnyRule]] | None = self._table("rules")
         if stored is not None:
             name = None if group is None else self._group_name(group)
@@ -180,6 +195,8 @@ class SimReader:
     def metric_series(
         self, group: str, metric: str, since: timedelta, period_s: int = 60
     ) -> MetricSeries:
+        from scalectl_sim import actions
+
         name = self._group_name(group)
         now = self._stored_now()
         if name is not None and now is not None:
@@ -193,6 +210,8 @@ class SimReader:
     def _series(
         self, now: int, group: str, metric: str, since: timedelta, period_s: int
     ) -> MetricSeries:
+        from scalectl_sim import engine
+
         units = {**METRICS, **EXTRA_METRICS}
         if metric not in units or metric not in engine.COLUMN:
             raise ProviderError(
@@ -248,6 +267,8 @@ class SimWriter:
     def set_desired(
         self, group: str, desired: int, *, honor_cooldown: bool, reason: str
     ) -> WriteResult:
+        from scalectl_sim import actions
+
         return self._result(
             self._write(
                 lambda w: actions.set_desired(
@@ -259,6 +280,8 @@ class SimWriter:
     def set_bounds(
         self, group: str, *, min_size: int, max_size: int, desired: int | None
     ) -> WriteResult:
+        from scalectl_sim import actions
+
         return self._result(
             self._write(
                 lambda w: actions.set_bounds(
@@ -269,6 +292,8 @@ class SimWriter:
         )
 
     def put_rule(self, rule: AnyRule) -> WriteResult:
+        from scalectl_sim import actions
+
         self._write(lambda w: actions.put_rule(w, rule))
         return WriteResult(
             request_id=f"sim-rule-{rule.group}-{rule.name}",
@@ -277,6 +302,8 @@ class SimWriter:
         )
 
     def delete_rule(self, group: str, name: str) -> WriteResult:
+        from scalectl_sim import actions
+
         self._write(lambda w: actions.delete_rule(w, group, name))
         return WriteResult(
             request_id=f"sim-rule-{group}-{name}",
@@ -285,6 +312,8 @@ class SimWriter:
         )
 
     def execute_rule(self, group: str, name: str, *, honor_cooldown: bool) -> WriteResult:
+        from scalectl_sim import actions
+
         return self._result(
             self._write(
                 lambda w: actions.execute_rule(w, group, name, honor_cooldown=honor_cooldown)
@@ -292,10 +321,14 @@ class SimWriter:
         )
 
     def suspend(self, group: str, processes: Sequence[str] = ()) -> WriteResult:
+        from scalectl_sim import actions
+
         now = self._write(lambda w: actions.suspend(w, group, processes))
         return WriteResult(request_id="sim-suspend", detail=f"suspended: {', '.join(now)}")
 
     def resume(self, group: str, processes: Sequence[str] = ()) -> WriteResult:
+        from scalectl_sim import actions
+
         now = self._write(lambda w: actions.resume(w, group, processes))
         return WriteResult(
             request_id="sim-resume", detail=f"suspended: {', '.join(now) or 'nothing'}"
@@ -366,6 +399,8 @@ class SimControl:
     def flash_sale(
         self, multiplier: float, duration: timedelta, ramp: timedelta, group: str | None = None
     ) -> dict[str, Any]:
+        from scalectl_sim import actions
+
         sale = self._write(
             lambda w: actions.flash_sale(
                 w,
@@ -384,18 +419,26 @@ class SimControl:
         }
 
     def fail_instance(self, instance: str) -> dict[str, Any]:
+        from scalectl_sim import actions
+
         failed = self._write(lambda w: actions.fail_instances(w, instance, 1))
         return {"failed": failed, "replaced": "at the next health check (1 simulated minute)"}
 
     def fail_group(self, group: str, count: int = 1) -> dict[str, Any]:
+        from scalectl_sim import actions
+
         failed = self._write(lambda w: actions.fail_instances(w, group, count))
         return {"group": group, "failed": failed}
 
     def fail_zone(self, zone: str) -> dict[str, Any]:
+        from scalectl_sim import actions
+
         failed = self._write(lambda w: actions.fail_zone(w, zone))
         return {"zone": zone, "failed": failed, "launches": "avoid this zone until it is healed"}
 
     def heal_zone(self, zone: str) -> dict[str, Any]:
+        from scalectl_sim import actions
+
         left = self._write(lambda w: actions.heal_zone(w, zone))
         return {"zone": zone, "healed": True, "failed_zones": left}
 

@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from scalectl.core.errors import ErrorKind, ProviderError
-from scalectl_sim import engine, lifecycle, tables
-from scalectl_sim.generators import large_world, shop_world
+
+# The engine (and with it the decision engine and the rule schema) loads when the world is built
+# or simulated: a paused reader needs only the stored rows.
+from scalectl_sim import tables
 from scalectl_sim.world import START, SimActivity, World, minute_of
 
 T = TypeVar("T")
@@ -70,6 +72,9 @@ class WorldSpec:
 
 
 def build_world(spec: WorldSpec) -> World:
+    from scalectl_sim import lifecycle
+    from scalectl_sim.generators import large_world, shop_world
+
     start = minute_of(START) - PRESIMULATE_MIN[spec.world]
     if spec.world == "shop":
         world = shop_world(spec.seed, start)
@@ -79,6 +84,12 @@ def build_world(spec: WorldSpec) -> World:
         raise ValueError(f"unknown sim world {spec.world!r} (shop or large)")
     lifecycle.populate(world, start)
     return world
+
+
+def _tick(world: World) -> None:
+    from scalectl_sim import engine
+
+    engine.tick(world, world.now)
 
 
 @dataclass(frozen=True)
@@ -283,7 +294,7 @@ class SimStore:
         target = minute_of(START)
         old = world.now
         while world.now < target:
-            engine.tick(world, world.now)
+            _tick(world)
         self._save(world, old)
         if _fresh_limit > 0 and len(world.groups) <= MAX_FRESH_GROUPS:
             self._keep_fresh(spec)
@@ -344,7 +355,7 @@ class SimStore:
                 json.dumps({"wall": wall, "sim_s": target * 60.0, "speed": speed}, sort_keys=True),
             )
         while world.now < target:
-            engine.tick(world, world.now)
+            _tick(world)
 
     def sync(self, speed: float) -> World:
         """The world as of now: caught up under a write lock when the clock runs, else as stored."""
@@ -374,7 +385,7 @@ class SimStore:
     def advance(self, minutes: int, *, speed: float) -> World:
         def run(world: World) -> World:
             for _ in range(minutes):
-                engine.tick(world, world.now)
+                _tick(world)
             return world
 
         return self.mutate(run, speed=speed)

@@ -19,20 +19,15 @@ from dataclasses import fields, is_dataclass
 from datetime import datetime
 from enum import Enum
 from operator import attrgetter
-from typing import Any, Generic, TypeVar, get_args, get_origin, get_type_hints
-
-from pydantic import TypeAdapter
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args, get_origin, get_type_hints
 
 from scalectl.core.model import Alarm, Balancer, Group
-from scalectl.core.provider import AnyRule
-from scalectl.core.rules import Rule
-from scalectl_sim.convert import scaling_groups, to_alarms, to_balancers, to_group
 from scalectl_sim.world import World, at_minute, minute_of
 
+if TYPE_CHECKING:
+    from scalectl.core.rules import AnyRule
+
 T = TypeVar("T")
-
-_RULE_ADAPTER: TypeAdapter[AnyRule] = TypeAdapter(Rule)
-
 
 _dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
 
@@ -122,6 +117,8 @@ FORMAT = "2"
 def rows(world: World, rules_json: dict[str, list[Any]]) -> dict[str, list[str]]:
     """Each table's rows for ``world``, in order; ``rules_json`` is the rules as the world's JSON
     holds them (dumped there already, so not dumped twice)."""
+    from scalectl_sim.convert import scaling_groups, to_alarms, to_balancers, to_group
+
     scaling = scaling_groups(world)
     return {
         "groups": [
@@ -138,8 +135,10 @@ def rows(world: World, rules_json: dict[str, list[Any]]) -> dict[str, list[str]]
 
 
 def _rule(row: list[Any]) -> tuple[str, AnyRule]:
+    from scalectl.core.rules import rule_adapter  # the rule schema loads with the first rule
+
     group, data = row
-    return group, _RULE_ADAPTER.validate_python(data)
+    return group, rule_adapter().validate_python(data)
 
 
 DECODERS: dict[str, Callable[[list[Any]], Any]] = {

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from scalectl.core.model import METRICS, Comparison, MissingData, Statistic
 
@@ -144,6 +145,12 @@ class RuleSet(_Base):
     version: Literal[1] = 1
     bounds: list[GroupBounds] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
+
+
+@cache
+def rule_adapter() -> TypeAdapter[AnyRule]:
+    """Validates any rule from plain data (its kind picks the model); built once, on first use."""
+    return TypeAdapter(Rule)
 
 
 def rule_key(

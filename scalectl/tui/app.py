@@ -95,6 +95,7 @@ ACTIVITY_COLUMNS = (
     ("cause", "col.cause"),
 )
 MAX_BACKOFF_S = 30.0
+FIRST_PAINT_WAIT_S = 1.0  # the rest of the first poll waits at most this long for its paint
 NAME_CELLS = 24  # longer names are elided with … (the full name is in the detail screen)
 CAUSE_CELLS = 60
 _CAUSE_TIME = re.compile(r"^At \S+ ")  # the Started column already says when
@@ -351,6 +352,9 @@ class ScalectlApp(App[None]):
         self.failures = 0
         self._polling = False
         self._timer: Timer | None = None
+        # Set once the quick first poll's groups are on screen: the rest of that poll waits for
+        # it, so the first paint does not share the CPU with loading the other panels.
+        self._first_paint = threading.Event()
         self._chart_timer: Timer | None = None
         self._in_service: dict[str, deque[tuple[datetime, int]]] = {}
         self._row_cache: RowCache = {}
@@ -471,6 +475,7 @@ class ScalectlApp(App[None]):
             with self.provider_lock:
                 quick = fetch_groups(self.core.reader, generation)
             self.post_message(DataArrived(quick))
+            self._first_paint.wait(FIRST_PAINT_WAIT_S)
         with self.provider_lock:
             snapshot = fetch(self.core.reader, generation, group, window)
         self.post_message(DataArrived(snapshot))
@@ -480,6 +485,7 @@ class ScalectlApp(App[None]):
         if snapshot.partial:
             if snapshot.generation == self.generation and snapshot.groups.ok:
                 self.absorb(snapshot)
+            self.call_after_refresh(self._first_paint.set)
             return
         self._polling = False
         self.polls += 1
@@ -680,10 +686,19 @@ class ScalectlApp(App[None]):
     @work(thread=True, exclusive=True, group="chart", exit_on_error=False)
     def _chart(self, generation: int, group: str, window: timedelta) -> None:
         snapshot = self.snapshot
-        rules = (snapshot.rules.value or []) if snapshot else []
         alarms = (snapshot.alarms.value or []) if snapshot else []
+
+        def chart() -> ChartData:
+            # The first poll's groups come before the rules: the chart's metric and target line
+            # need this group's rules, so ask for them when the snapshot has none yet.
+            if snapshot is not None and not snapshot.rules.pending:
+                rules = snapshot.rules.value or []
+            else:
+                rules = self.core.reader.list_rules(group)
+            return fetch_chart(self.core.reader, group, window, rules, alarms)
+
         with self.provider_lock:
-            outcome = _attempt(lambda: fetch_chart(self.core.reader, group, window, rules, alarms))
+            outcome = _attempt(chart)
         self.post_message(ChartArrived(generation, outcome))
 
     def on_chart_arrived(self, message: ChartArrived) -> None:

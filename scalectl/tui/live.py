@@ -163,7 +163,8 @@ def _series_or_none(
 
 
 def fetch_groups(reader: ProviderReader, generation: int) -> Snapshot:
-    """The first thing on screen: the groups and their rules (cheap), before the other panels."""
+    """The first thing on screen: the groups alone, before the other panels and the rules (which
+    need the rule schema loaded: ~0.15 s that the first paint does not wait for)."""
     started = time.perf_counter()
     clock = _try(reader.now)
     return Snapshot(
@@ -173,7 +174,7 @@ def fetch_groups(reader: ProviderReader, generation: int) -> Snapshot:
         balancers=PENDING,
         alarms=PENDING,
         activity=PENDING,
-        rules=_try(lambda: reader.list_rules(None)),
+        rules=PENDING,
         charts=None,
         took_s=time.perf_counter() - started,
         partial=True,

@@ -178,7 +178,7 @@ def to_alarms(world: World) -> list[Alarm]:
                 state=AlarmState(a.state),
                 metric=a.metric,
                 comparison=Comparison(a.comparison),
-                threshold=a.threshold,
+                threshold=float(a.threshold),
                 group=a.group,
                 since=at_minute(a.since),
                 value=a.value,

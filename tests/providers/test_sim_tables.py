@@ -4,19 +4,24 @@ objects from one read to the next."""
 
 from __future__ import annotations
 
+import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import pytest
 from scalectl_sim import convert
 from scalectl_sim.provider import SimControl, SimProvider, SimReader, SimWriter, db_path
 from scalectl_sim.store import SimStore, WorldSpec
+from scalectl_sim.tables import RowCache
 from scalectl_sim.world import World, at_minute
 
 from scalectl.config import Profile
 from scalectl.core.errors import NotFoundError
+from scalectl.core.model import Group
 
 PROFILE = Profile(name="tables", provider="sim", speed=0, region="sim-local-1")
 
@@ -82,6 +87,62 @@ def test_paused_reads_equal_what_the_world_gives(
     assert series.points[-1].at == at_minute(world.now - 1)
 
 
+def _json(objs: list[Any]) -> str:
+    return json.dumps([o.to_dict() for o in objs])
+
+
+@pytest.mark.parametrize(
+    ("paused", "loaded"),
+    [
+        pytest.param(
+            SimReader.list_groups,
+            lambda w: [convert.to_group(w, g, with_instances=False) for g in w.groups.values()],
+            id="groups",
+        ),
+        pytest.param(SimReader.list_balancers, convert.to_balancers, id="balancers"),
+        pytest.param(SimReader.list_alarms, convert.to_alarms, id="alarms"),
+    ],
+)
+def test_paused_reads_print_what_the_world_prints(
+    sim: tuple[SimReader, SimWriter, SimControl],
+    paused: Callable[[SimReader], list[Any]],
+    loaded: Callable[[World], list[Any]],
+) -> None:
+    """Equal is not enough for ``-o json``: 400 == 400.0, yet they print differently."""
+    reader, _, _ = sim
+    assert _json(paused(reader)) == _json(loaded(_world(reader)))
+
+
+def test_row_cache_decodes_in_chunks_and_keeps_unchanged_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(RowCache, "CHUNK", 2)
+    groups = [
+        Group(
+            id=f"asg-{n}",
+            name=f"g{n}",
+            provider="sim",
+            region="r",
+            min=0,
+            max=9,
+            desired=n,
+            in_service=n,
+            zones=("a", "b"),
+            created_at=at_minute(29_000_000 + n),
+            metric=n / 3,
+        )
+        for n in range(5)
+    ]
+    texts = [msgspec.json.encode(g).decode() for g in groups]
+    cache = RowCache(Group)
+    first = cache.decode(texts)
+    assert first == groups
+    assert [repr(g.created_at) for g in first] == [repr(g.created_at) for g in groups]  # the zone
+    again = cache.decode([texts[4], texts[0]])  # reordered, three gone
+    assert again[0] is first[4] and again[1] is first[0]
+    assert cache.decode(texts)[2] is not first[2]  # forgotten with the rows that went away
+
+
 def test_paused_reads_never_parse_the_world(
     sim: tuple[SimReader, SimWriter, SimControl], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -143,6 +204,20 @@ def test_a_state_file_of_an_older_format_gets_its_rows_again(
     db.execute("DELETE FROM meta WHERE key = 'tables'")
     fresh = SimProvider().open_reader(PROFILE)
     assert (fresh.list_groups(), fresh.list_alarms(), fresh.list_balancers()) == expected
+    fresh.close()
+
+
+def test_rows_of_the_previous_format_are_written_again(
+    sim: tuple[SimReader, SimWriter, SimControl],
+) -> None:
+    reader, _, _ = sim
+    expected = reader.list_groups()
+    db = reader.store._db
+    # The previous format: each group as a JSON list of its fields in order.
+    db.execute('UPDATE groups SET data = \'["asg-old","old"]\'')
+    db.execute("UPDATE meta SET value = '2' WHERE key = 'tables'")
+    fresh = SimProvider().open_reader(PROFILE)
+    assert fresh.list_groups() == expected
     fresh.close()
 
 

@@ -95,6 +95,10 @@ ACTIVITY_COLUMNS = (
     ("cause", "col.cause"),
 )
 MAX_BACKOFF_S = 30.0
+# The detail panels follow a moved cursor once it has rested this long: longer than a held
+# key's auto-repeat interval (25-30 a second), so the keys move the cursor alone, and short
+# enough to look immediate after a single key.
+REFILTER_DELAY_S = 0.05
 FIRST_PAINT_WAIT_S = 1.0  # the rest of the first poll waits at most this long for its paint
 NAME_CELLS = 24  # longer names are elided with … (the full name is in the detail screen)
 CAUSE_CELLS = 60
@@ -356,6 +360,11 @@ class ScalectlApp(App[None]):
         # it, so the first paint does not share the CPU with loading the other panels.
         self._first_paint = threading.Event()
         self._chart_timer: Timer | None = None
+        self._refilter_timer: Timer | None = None  # the panels follow a moved cursor (select)
+        self._selections = 0
+        self._highlighted: str | None = None  # the row of the last RowHighlighted handled
+        self._header_shown: Text | None = None
+        self._charts_drawn: tuple[object, ...] | None = None  # what draw_charts drew last
         self._in_service: dict[str, deque[tuple[datetime, int]]] = {}
         self._row_cache: RowCache = {}
         self._charts_pending: Timer | None = None
@@ -539,7 +548,10 @@ class ScalectlApp(App[None]):
                 self.main.query_one(panel_id, Panel).mark(now)
         if snapshot.clock is not None and snapshot.groups.value:
             for g in snapshot.groups.value:
-                history = self._in_service.setdefault(g.name, deque(maxlen=1440))
+                # Not setdefault: that would build (and drop) a deque per group on every poll.
+                history = self._in_service.get(g.name)
+                if history is None:
+                    history = self._in_service[g.name] = deque(maxlen=1440)
                 if not history or history[-1][0] != snapshot.clock:
                     history.append((snapshot.clock, g.in_service))
         if snapshot.charts is not None:
@@ -575,10 +587,16 @@ class ScalectlApp(App[None]):
             (groups, rules, running, pattern, fmt.palette_version()),
             lambda: group_rows(groups, rules, running, pattern, self._row_cache),
         )
+        current = table_.current_key
         if self.selected is None or not table_.has_row(self.selected):
-            self.select(table_.current_key)
-        else:
+            self.select(current)
+        elif current != self._highlighted and current != self.selected:
+            # A key moved the cursor and its RowHighlighted is still queued: follow it now,
+            # rather than drawing the group the cursor just left.
+            self.select(current, follow_later=True)
+        elif self._refilter_timer is None:
             self.refilter()
+        # Else the panels follow the selection when its debounce ends, from this snapshot.
         self.render_header()
         if not snapshot.partial:
             freeze_startup_objects()  # start-up is over (once per process)
@@ -647,7 +665,7 @@ class ScalectlApp(App[None]):
     def draw_charts(self) -> None:
         if not self._charts_ready:
             if self.snapshot is not None and self._charts_pending is None:
-                self._charts_pending = self.set_timer(0.05, self.mount_charts)
+                self._charts_pending = self.main.set_timer(0.05, self.mount_charts)
             return
         from scalectl.tui.charts import CapacityChart, MetricChart
 
@@ -659,21 +677,54 @@ class ScalectlApp(App[None]):
             current = next(
                 (g.desired for g in snapshot.groups.value or [] if g.name == chart.group), None
             )
+        seen = self._in_service.get(self.selected or "", ())
+        # Everything the two charts and their title are drawn from: the same again (a chart
+        # fetched twice, a panel that followed the selection with it) is not drawn twice.
+        drawn = (
+            self.selected,
+            chart,
+            clock,
+            current,
+            len(seen),
+            seen[-1] if seen else None,
+            fmt.palette_version(),
+        )
+        if drawn == self._charts_drawn:
+            return
+        self._charts_drawn = drawn
         self.main.query_one("#charts-panel", Panel).set_title(self.selected or "")
         self.main.query_one(MetricChart).show(chart, clock)
-        history = list(self._in_service.get(self.selected or "", ()))
-        self.main.query_one(CapacityChart).show(chart, clock, current, history)
+        self.main.query_one(CapacityChart).show(chart, clock, current, list(seen))
 
     @on(DataTable.RowHighlighted, "#groups")
     def group_highlighted(self, event: DataTable.RowHighlighted) -> None:
         name = str(event.row_key.value) if event.row_key is not None else None
+        self._highlighted = name
         if name != self.selected:
-            self.select(name)
+            self.select(name, follow_later=True)
 
-    def select(self, name: str | None) -> None:
-        """The group the other panels follow; its charts are fetched at once."""
+    def select(self, name: str | None, *, follow_later: bool = False) -> None:
+        """The group the other panels follow; its charts are fetched after a short debounce.
+
+        With ``follow_later`` (the cursor moved), the other panels follow once the cursor has
+        rested for REFILTER_DELAY_S and its frame is painted: the frame that moves the cursor
+        paints the cursor alone, and a held arrow key does not redraw them for every group it
+        passes."""
         self.selected = name
-        self.refilter()
+        self._selections += 1  # a follow-up of an earlier selection is void
+        if self._refilter_timer is not None:
+            self._refilter_timer.stop()
+            self._refilter_timer = None
+        if follow_later:
+            selection = self._selections
+            # The dashboard's own timer: it stops with the dashboard, so it never fires at exit.
+            self._refilter_timer = self.main.set_timer(
+                REFILTER_DELAY_S,
+                lambda: self.call_after_refresh(self._follow_selection, selection),
+                name="refilter",
+            )
+        else:
+            self.refilter()
         if self._chart_timer is not None:
             self._chart_timer.stop()
         if name is not None:
@@ -682,6 +733,11 @@ class ScalectlApp(App[None]):
             self._chart_timer = self.set_timer(
                 0.1, lambda: self._chart(generation, name, window), name="chart"
             )
+
+    def _follow_selection(self, selection: int) -> None:
+        if selection == self._selections and self._refilter_timer is not None:
+            self._refilter_timer = None
+            self.refilter()
 
     @work(thread=True, exclusive=True, group="chart", exit_on_error=False)
     def _chart(self, generation: int, group: str, window: timedelta) -> None:
@@ -707,6 +763,12 @@ class ScalectlApp(App[None]):
         if message.chart.value is not None and message.chart.value.group != self.selected:
             return
         self.take_chart(message.chart)
+        if self._refilter_timer is not None:
+            # The panels have not followed the selection yet (a chart is asked for after theirs
+            # is due, so only after a slow frame): they follow with it, never after its chart.
+            self._refilter_timer.stop()
+            self._refilter_timer = None
+            self.refilter()
         self.draw_charts()
 
     def tick(self) -> None:
@@ -738,9 +800,13 @@ class ScalectlApp(App[None]):
         text.append(f" │ {t('header.data')} {fmt.age(age)}")
         if self.pattern:
             text.append(f" │ {t('header.filter')} /{self.pattern}", style=fmt.style("$accent"))
-        header = self.main.query_one("#header", Static)
-        header.update(text)
-        header.set_class(self.core.read_only, "-ro")
+        # Every second and after every poll, mostly the same text: only a changed one is set,
+        # and without a layout of the screen (the header is one full-width row whatever it says).
+        if text != self._header_shown:
+            self._header_shown = text
+            header = self.main.query_one("#header", Static)
+            header.update(text, layout=False)
+            header.set_class(self.core.read_only, "-ro")
 
     # -- keys ----------------------------------------------------------------------------------
 

@@ -79,5 +79,10 @@ async def wait_for(
 async def wait_for_data(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, ScalectlApp)
-    await wait_for(pilot, lambda: app.snapshot is not None and app.chart is not None, "first data")
+    # A full poll, not only the quick first one (groups alone): the chart can come between them.
+    await wait_for(
+        pilot,
+        lambda: app.polls > 0 and app.snapshot is not None and app.chart is not None,
+        "first data",
+    )
     await pilot.pause()

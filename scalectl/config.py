@@ -60,10 +60,14 @@ class Profile(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
 
 
 def endpoint_problem(value: str) -> str | None:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError as exc:  # "Invalid IPv6 URL", a port that is not a number, ...
+        return f"endpoint {value!r} is not a URL ({exc})"
+    if parts.scheme not in ("http", "https") or not host:
         return f"endpoint {value!r} must be an http(s) URL"
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not _is_loopback(host):
         return (
             f"endpoint {value!r}: plain http is allowed only for loopback (127.0.0.1, ::1, "
             "localhost); use https"

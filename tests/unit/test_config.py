@@ -49,6 +49,17 @@ def test_plain_http_only_for_loopback(home: Path) -> None:
     assert load_settings(resolve_paths()).profiles["p"].endpoint == "http://127.0.0.1:5000"
 
 
+@pytest.mark.parametrize("endpoint", ["h://[", "https://[::1", "ftp://example.com", "https://"])
+def test_a_broken_endpoint_is_a_one_line_error_naming_it(home: Path, endpoint: str) -> None:
+    # urlsplit raises on some of these (found by the soak fuzzer): still an input error.
+    write(home, f'[profiles.p]\nprovider = "aws"\nendpoint = "{endpoint}"\n')
+    with pytest.raises(InputError) as err:
+        load_settings(resolve_paths())
+    assert err.value.field == "profiles.p.endpoint"
+    assert ":3:" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
 def test_secret_in_world_readable_config_is_refused(home: Path) -> None:
     text = '[profiles.p]\nprovider = "aws"\n[extra]\nsecret_key = "x"\n'
     write(home, text, 0o644)

@@ -45,7 +45,7 @@ class Profile(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
     # and the size of a generated "large" world.
     world: Literal["shop", "large"] = "shop"
     seed: int = 42
-    speed: Annotated[float, Meta(ge=0)] = 60.0
+    speed: Annotated[float, Meta(ge=0, le=86400)] = 60.0  # at most a simulated day per second
     groups: Annotated[int, Meta(ge=1, le=20000)] = 2000
     # Guardrails.
     step_limit: Annotated[int, Meta(ge=1)] = 20

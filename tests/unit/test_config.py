@@ -60,6 +60,14 @@ def test_a_broken_endpoint_is_a_one_line_error_naming_it(home: Path, endpoint: s
     assert "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "1e9"])
+def test_the_sim_speed_is_a_finite_bounded_number(home: Path, value: str) -> None:
+    write(home, f'[profiles.s]\nprovider = "sim"\nspeed = {value}\n')
+    with pytest.raises(InputError) as err:
+        load_settings(resolve_paths())
+    assert err.value.field == "profiles.s.speed"
+
+
 def test_secret_in_world_readable_config_is_refused(home: Path) -> None:
     text = '[profiles.p]\nprovider = "aws"\n[extra]\nsecret_key = "x"\n'
     write(home, text, 0o644)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from scalectl.core.errors import InputError
@@ -25,7 +25,6 @@ from scalectl.core.rules import (
     GroupBounds,
     PredictiveRule,
     Problem,
-    Rule,
     RuleSet,
     ScheduledRule,
     SimpleRule,
@@ -35,12 +34,12 @@ from scalectl.core.rules import (
     bounds_problems,
     canonical,
     format_path,
+    rule_adapter,
     rule_problems,
     ruleset_problems,
 )
 from scalectl.core.rules import Path as FieldPath
 
-_RULE_ADAPTER: TypeAdapter[Any] = TypeAdapter(Rule)
 _MODELS: dict[str, type[BaseModel]] = {
     "target_tracking": TargetTrackingRule,
     "step": StepRule,
@@ -127,7 +126,7 @@ def _item_problems(data: dict[str, Any]) -> list[Problem]:
         found += [Problem(("bounds", index, *p.path), p.message) for p in bounds_problems(bounds)]
     for index, raw in enumerate(_list(data.get("rules"))):
         try:
-            rule = _RULE_ADAPTER.validate_python(raw)
+            rule = rule_adapter().validate_python(raw)
         except ValidationError:
             continue
         found += [Problem(("rules", index, *p.path), p.message) for p in rule_problems(rule)]

@@ -14,6 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,7 +52,7 @@ from scalectl.tui.panels import KeyedTable, Panel, Row
 from scalectl.tui.screens.detail import GroupDetailScreen
 from scalectl.tui.screens.help import HelpScreen
 from scalectl.tui.screens.scale import ScaleModal, ScaleRequest
-from scalectl.tui.themes import DEFAULT_THEME, discover
+from scalectl.tui.themes import DEFAULT_THEME, ThemeProblem, discover
 
 if TYPE_CHECKING:
     from scalectl.cli.context import AppContext
@@ -381,6 +382,29 @@ class ScalectlApp(App[None]):
             )
         if self.mode is Mode.MONITOR:
             self.add_class("-monitor")
+        self._theme_problems = self._set_up_themes()
+        # The first groups are fetched while Textual starts (its imports are done, its CSS,
+        # compose and layout are not): a fast provider's groups are in the first frame.
+        self._early_groups: Future[Snapshot] = Future()
+        self._early_pending = True  # not yet shown (on mount) nor handed to the first poll
+        threading.Thread(target=self._fetch_early_groups, name="first-groups", daemon=True).start()
+
+    def _fetch_early_groups(self) -> None:
+        with self.provider_lock:
+            self._early_groups.set_result(fetch_groups(self.core.reader, self.generation))
+
+    def _set_up_themes(self) -> list[ThemeProblem]:
+        """Register the themes and pick one before the app runs: the stylesheet is then parsed
+        once with the chosen theme's variables (set on mount, it parses and lays out again)."""
+        themes, problems = discover(self.themes_dir)
+        for theme in themes:
+            self.register_theme(theme)
+        for name in (self.wanted_theme, DEFAULT_THEME):
+            if name in self.available_themes:
+                self.theme = name
+                break
+        self.stylesheet.set_variables(self.get_css_variables())
+        return problems
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -422,18 +446,11 @@ class ScalectlApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        themes, problems = discover(self.themes_dir)
-        for theme in themes:
-            self.register_theme(theme)
-        for problem in problems:
+        for problem in self._theme_problems:
             self.notify(
                 t("notice.theme_error", path=problem.path, error=problem.message),
                 severity="error",
             )
-        for name in (self.wanted_theme, DEFAULT_THEME):
-            if name in self.available_themes:
-                self.theme = name
-                break
         self.theme_changed_signal.subscribe(self, lambda _theme: self._on_theme())
         self._on_theme()
         self.frame(self.screen)
@@ -443,6 +460,10 @@ class ScalectlApp(App[None]):
             Binding("enter", "select_cursor", t("key.open"))
         ]
         groups.focus()
+        if self._early_groups.done():
+            # Before the first layout, so the first frame shows the groups.
+            self._early_pending = False
+            self.on_data_arrived(DataArrived(self._early_groups.result()))
         self.render_header()
         self.set_interval(1.0, self.tick)
         self.poll()
@@ -475,15 +496,18 @@ class ScalectlApp(App[None]):
             self._timer.stop()
             self._timer = None
         self._polling = True
-        self._poll(self.generation, self.selected, self.window)
+        early = self._early_groups if self._early_pending else None
+        self._early_pending = False
+        self._poll(self.generation, self.selected, self.window, early)
 
     @work(thread=True, group="poll", exit_on_error=False)
-    def _poll(self, generation: int, group: str | None, window: timedelta) -> None:
-        if self.snapshot is None:
+    def _poll(
+        self, generation: int, group: str | None, window: timedelta, early: Future[Snapshot] | None
+    ) -> None:
+        if early is not None:
             # Paint the groups first: the other panels and the charts follow in this same poll.
-            with self.provider_lock:
-                quick = fetch_groups(self.core.reader, generation)
-            self.post_message(DataArrived(quick))
+            self.post_message(DataArrived(early.result()))
+        if not self._first_paint.is_set():
             self._first_paint.wait(FIRST_PAINT_WAIT_S)
         with self.provider_lock:
             snapshot = fetch(self.core.reader, generation, group, window)
@@ -659,6 +683,8 @@ class ScalectlApp(App[None]):
 
         # Awaited: a chart's canvas exists only once its compose ran, and draw_charts needs it.
         await panel.mount(MetricChart(id="metric-chart"), CapacityChart(id="capacity-chart"))
+        if not self.is_running:
+            return  # the app is closing: the charts were never composed
         self._charts_ready = True
         self.draw_charts()
 

@@ -24,21 +24,28 @@ predictive rule or an alarm that ignores missing data replay here, calling ``dec
 minutes where some alarm could be in ALARM, where a scheduled or predictive rule may act, right
 after a change, and whenever a datapoint is missing. Either way skipped minutes are exactly the
 ones where ``decide()`` returns no change; ``exhaustive=True`` calls it every minute, and the
-tests compare them.
+tests compare them. A replay is pure Python and runs on one core: ``backtest_many`` runs several
+(groups, rule files) on every core this process may use, with the same results.
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from itertools import accumulate, chain, compress, count, islice, pairwise
-from operator import and_, sub
+from operator import and_, itemgetter, sub
 from typing import Any, Literal, cast
 
+from scalectl.core.backtest_fast import Event as EventRow
 from scalectl.core.backtest_fast import EventReplay, Outcome, Setup
+from scalectl.core.backtest_fast import Point as PointRow
 from scalectl.core.decide import (
     Decision,
     GroupSnapshot,
@@ -176,9 +183,28 @@ class BacktestResult:
     minutes_above_saturation: int
     unserved_minutes: int  # load arrived and no instance was warm
     peak_utilization: float | None
-    events: tuple[ScaleEvent, ...]
-    timeline: tuple[TimelinePoint, ...]
+    # The events and the timeline as the replay found them, in minutes from ``start``: tuples of
+    # ints and strings, which the garbage collector stops tracking (thousands a month).
+    event_rows: tuple[EventRow, ...]
+    timeline_rows: tuple[PointRow, ...]
     decide_calls: int  # ticks decided, by decide() or the rules compiled for the replay
+
+    @cached_property
+    def events(self) -> tuple[ScaleEvent, ...]:
+        """The scale events (built on first use: a month of a busy group holds thousands)."""
+        start = self.start
+        return tuple(
+            ScaleEvent(start + minute * MINUTE, kind, before, after, rule, reason)
+            for minute, kind, before, after, rule, reason in self.event_rows
+        )
+
+    @cached_property
+    def timeline(self) -> tuple[TimelinePoint, ...]:
+        start = self.start
+        return tuple(
+            TimelinePoint(start + minute * MINUTE, desired, serving, warm)
+            for minute, desired, serving, warm in self.timeline_rows
+        )
 
     @property
     def instance_hours(self) -> float:
@@ -190,29 +216,24 @@ class BacktestResult:
 
     @property
     def scale_outs(self) -> int:
-        return sum(1 for e in self.events if e.after > e.before)
+        return sum(1 for e in self.event_rows if e[3] > e[2])
 
     @property
     def scale_ins(self) -> int:
-        return sum(1 for e in self.events if e.after < e.before)
+        return sum(1 for e in self.event_rows if e[3] < e[2])
 
     def capacity_at(self, minute: int) -> tuple[int, int, int]:
         """(desired, in service, warm) during ``minute`` (0 = the trace's first minute)."""
-        at = self.start + minute * MINUTE
-        index = bisect_right([p.at for p in self.timeline], at) - 1
-        return self.timeline[max(index, 0)].counts
+        rows = self.timeline_rows
+        index = bisect_right(rows, minute, key=itemgetter(0)) - 1
+        return rows[max(index, 0)][1:]
 
     def desired_per_minute(self) -> list[int]:
         out: list[int] = []
-        points = self.timeline
-        for i, point in enumerate(points):
-            end = (
-                self.minutes
-                if i + 1 == len(points)
-                else int((points[i + 1].at - self.start) / MINUTE)
-            )
-            begin = int((point.at - self.start) / MINUTE)
-            out.extend([point.desired] * (end - begin))
+        rows = self.timeline_rows
+        ends = [row[0] for row in rows[1:]] + [self.minutes]
+        for (begin, desired, _, _), end in zip(rows, ends, strict=True):
+            out.extend([desired] * (end - begin))
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -487,8 +508,8 @@ class _Replay:
         self.predictive = [r for r in self.rules if isinstance(r, PredictiveRule)]
         self.forced = self._forced_ticks()
         self.stats = _Stats()
-        self.events: list[ScaleEvent] = []
-        self.timeline: list[TimelinePoint] = []
+        self.events: list[EventRow] = []
+        self.timeline: list[PointRow] = []
         self.calls = 0
         self._forecasts: dict[int, list[float] | None] = {}
         self._hourly: list[float] | None = None
@@ -597,14 +618,7 @@ class _Replay:
         if decision.desired == g.desired:
             return
         self.events.append(
-            ScaleEvent(
-                self.start + tick * MINUTE,
-                decision.kind,
-                g.desired,
-                decision.desired,
-                decision.rule,
-                decision.reason,
-            )
+            (tick, decision.kind, g.desired, decision.desired, decision.rule, decision.reason)
         )
         g.resize(decision.desired, tick, self.model)
 
@@ -649,12 +663,10 @@ class _Replay:
             stats.above_saturation += unserved
 
     def _mark(self, tick: int) -> None:
-        point = TimelinePoint(
-            self.start + tick * MINUTE, self.g.desired, self._serving(tick), self.g.warm
-        )
-        if self.timeline and self.timeline[-1].at == point.at:
+        point = (tick, self.g.desired, self._serving(tick), self.g.warm)
+        if self.timeline and self.timeline[-1][0] == tick:
             self.timeline[-1] = point
-        elif not self.timeline or self.timeline[-1].counts != point.counts:
+        elif not self.timeline or self.timeline[-1][1:] != point[1:]:
             self.timeline.append(point)
 
     # -- which ticks in (begin, end) need decide() --
@@ -852,14 +864,8 @@ class _Replay:
             minutes_above_saturation=out.above_saturation,
             unserved_minutes=out.unserved,
             peak_utilization=out.peak,
-            events=tuple(
-                ScaleEvent(start + tick * MINUTE, kind, before, after, rule, reason)
-                for tick, kind, before, after, rule, reason in out.events
-            ),
-            timeline=tuple(
-                TimelinePoint(start + tick * MINUTE, desired, serving, warm)
-                for tick, desired, serving, warm in out.points
-            ),
+            event_rows=tuple(out.events),
+            timeline_rows=tuple(out.points),
             decide_calls=out.calls,
         )
 
@@ -878,8 +884,8 @@ class _Replay:
             minutes_above_saturation=s.above_saturation,
             unserved_minutes=s.unserved,
             peak_utilization=s.peak,
-            events=tuple(self.events),
-            timeline=tuple(self.timeline),
+            event_rows=tuple(self.events),
+            timeline_rows=tuple(self.timeline),
             decide_calls=self.calls,
         )
 
@@ -898,6 +904,23 @@ def backtest(
     exhaustive: bool = False,
 ) -> BacktestResult:
     """Replay ``load`` through ``group``'s rules; see the module docstring for the model."""
+    aim = _checked(group, load, model, target)
+    return _Replay(
+        name,
+        group,
+        load,
+        model,
+        target=aim,
+        saturation=float(saturation),
+        price=price,
+        default_cooldown_s=default_cooldown_s,
+        tt_low_fraction=tt_low_fraction,
+        exhaustive=exhaustive,
+    ).run()
+
+
+def _checked(group: GroupRules, load: Load, model: CapacityModel, target: float | None) -> float:
+    """The target to measure against, once the inputs are known to be replayable."""
     if not load.values:
         raise InputError("the trace holds no minute to replay")
     if model.capacity <= 0:
@@ -913,15 +936,82 @@ def backtest(
         raise InputError(
             "the rules have no cpu target to measure against: give one", field="--target"
         )
-    return _Replay(
-        name,
-        group,
-        load,
-        model,
-        target=float(aim),  # float.__lt__ must not meet an int: it would say NotImplemented
-        saturation=float(saturation),
-        price=price,
-        default_cooldown_s=default_cooldown_s,
-        tt_low_fraction=tt_low_fraction,
-        exhaustive=exhaustive,
-    ).run()
+    return float(aim)  # float.__lt__ must not meet an int: it would say NotImplemented
+
+
+# --- several backtests at once -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BacktestJob:
+    """One backtest: ``backtest()``'s arguments."""
+
+    group: GroupRules
+    load: Load
+    model: CapacityModel
+    name: str = "rules"
+    target: float | None = None
+    saturation: float = 90.0
+    price: float | None = None
+    default_cooldown_s: int = 300
+    tt_low_fraction: float = 0.9
+
+    def run(self) -> BacktestResult:
+        return backtest(
+            self.group,
+            self.load,
+            self.model,
+            name=self.name,
+            target=self.target,
+            saturation=self.saturation,
+            price=self.price,
+            default_cooldown_s=self.default_cooldown_s,
+            tt_low_fraction=self.tt_low_fraction,
+        )
+
+
+def backtest_many(
+    jobs: Sequence[BacktestJob], *, processes: int | None = None
+) -> list[BacktestResult]:
+    """``[job.run() for job in jobs]`` on several cores: the same results, in the same order.
+
+    A replay is pure Python and holds the GIL, so the jobs are shared out between this process
+    and ``processes - 1`` worker processes (default: one per core this process may run on), job
+    i to share i mod processes. Bad input raises here, before any worker starts. Workers are
+    forked where the platform can (they inherit the jobs: no trace is copied through a pipe),
+    else spawned and sent the jobs."""
+    jobs = list(jobs)
+    for job in jobs:
+        _checked(job.group, job.load, job.model, job.target)
+    shares = min(len(jobs), processes or _cores())
+    if shares <= 1:
+        return [job.run() for job in jobs]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    results: list[BacktestResult | None] = [None] * len(jobs)
+    with ProcessPoolExecutor(
+        shares - 1, mp_context=context, initializer=_adopt, initargs=(jobs,)
+    ) as pool:
+        futures = {k: pool.submit(_run_share, k, shares) for k in range(1, shares)}
+        results[0::shares] = [job.run() for job in jobs[0::shares]]
+        for k, future in futures.items():
+            results[k::shares] = future.result()
+    return cast(list[BacktestResult], results)
+
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+_ADOPTED: list[BacktestJob] = []  # in a worker process: the jobs of the backtest_many call
+
+
+def _adopt(jobs: list[BacktestJob]) -> None:
+    global _ADOPTED
+    _ADOPTED = jobs
+
+
+def _run_share(first: int, step: int) -> list[BacktestResult]:
+    return [job.run() for job in _ADOPTED[first::step]]

@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 
 from scalectl.core import backtest_fast
 from scalectl.core.backtest import (
+    BacktestJob,
     CapacityModel,
     GroupRules,
     Load,
     backtest,
+    backtest_many,
     default_target,
     load_of,
     rules_for,
@@ -226,6 +228,39 @@ def test_skipping_quiet_minutes_changes_nothing(name: str, seed: int, model: Cap
     assert fast.summary() == slow.summary()
     assert slow.scale_outs > 0
     assert fast.decide_calls < slow.decide_calls
+
+
+def test_backtest_many_gives_each_jobs_own_result_in_order() -> None:
+    jobs = [
+        BacktestJob(
+            group(*RULE_SETS[name], high=30, desired=5),
+            load(noisy(600, seed=seed, noise=0.1)),
+            MODEL,
+            name=f"{name} {seed}",
+            price=1.0,
+        )
+        for name in ("target tracking", "step", "simple with cooldown")
+        for seed in (1, 2)
+    ]
+    alone = [job.run() for job in jobs]
+    for processes in (1, 2, 4):
+        together = backtest_many(jobs, processes=processes)
+        assert [r.name for r in together] == [job.name for job in jobs]
+        assert [(r.event_rows, r.timeline_rows, r.summary()) for r in together] == [
+            (r.event_rows, r.timeline_rows, r.summary()) for r in alone
+        ]
+    assert backtest_many([]) == []
+
+
+def test_backtest_many_refuses_bad_input_before_starting_workers() -> None:
+    good = BacktestJob(group(tt()), load([100.0] * 30), MODEL)
+    empty = BacktestJob(group(tt()), load([]), MODEL)
+    with (
+        patch("scalectl.core.backtest.ProcessPoolExecutor") as pool,
+        pytest.raises(InputError, match="no minute"),
+    ):
+        backtest_many([good, empty], processes=2)
+    pool.assert_not_called()
 
 
 def test_utilization_trace_is_load_in_instance_percent() -> None:

@@ -10,6 +10,9 @@ pass_app = click.make_pass_decorator(AppContext)
 
 
 def run_tui(app: AppContext, *, monitor: bool) -> None:
+    from scalectl.tui.collector import hold_during_startup
+
+    hold_during_startup()  # until the first frame: start-up makes no garbage worth a collection
     from scalectl.tui.app import run
 
     run(app, monitor=monitor)

@@ -33,6 +33,7 @@ from scalectl.core.errors import InputError, RefusedError, ScalectlError
 from scalectl.core.model import ActivityStatus, Alarm, Balancer, Group
 from scalectl.i18n import resolve_lang, set_lang, t
 from scalectl.tui import fmt
+from scalectl.tui.collector import first_frame_drawn, freeze_startup_objects
 from scalectl.tui.keys import MUTATING_ACTIONS, Mode, table
 from scalectl.tui.live import (
     WINDOWS,
@@ -45,7 +46,6 @@ from scalectl.tui.live import (
     fetch,
     fetch_chart,
     fetch_groups,
-    freeze_startup_objects,
     window_label,
 )
 from scalectl.tui.panels import KeyedTable, Panel, Row
@@ -465,6 +465,7 @@ class ScalectlApp(App[None]):
             self._early_pending = False
             self.on_data_arrived(DataArrived(self._early_groups.result()))
         self.render_header()
+        self.call_after_refresh(first_frame_drawn)
         self.set_interval(1.0, self.tick)
         self.poll()
 

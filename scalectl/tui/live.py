@@ -8,7 +8,6 @@ poll that made it; the app drops replies from an older generation (a profile or 
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -214,27 +213,6 @@ def fetch(
         charts=charts,
         took_s=time.perf_counter() - started,
     )
-
-
-_startup_frozen = False
-FULL_COLLECTION_EVERY = 100  # young collections between full ones (Python's default: 10)
-
-
-def freeze_startup_objects() -> None:
-    """Once per process, when the first full poll is on screen: collect, then freeze what exists
-    (Textual, the widgets, the first data), which lives as long as the app, so full collections
-    never walk it again; and make them rarer. Each walks what the latest refreshes made (~20 ms
-    on the 2,000-group world, ~100 ms before the freeze): with Python's defaults one falls in
-    nearly every refresh that changes data, a pause any key press could wait for. Young garbage
-    is still collected as often as before."""
-    global _startup_frozen
-    if _startup_frozen:
-        return
-    _startup_frozen = True
-    gc.collect()
-    gc.freeze()
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
 
 
 class DataArrived(Message):

@@ -10,6 +10,7 @@ from before a window change or a reset is dropped.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
 from collections import deque
@@ -49,9 +50,6 @@ from scalectl.tui.live import (
     window_label,
 )
 from scalectl.tui.panels import KeyedTable, Panel, Row
-from scalectl.tui.screens.detail import GroupDetailScreen
-from scalectl.tui.screens.help import HelpScreen
-from scalectl.tui.screens.scale import ScaleModal, ScaleRequest
 from scalectl.tui.themes import DEFAULT_THEME, ThemeProblem, discover
 
 if TYPE_CHECKING:
@@ -59,10 +57,11 @@ if TYPE_CHECKING:
     from scalectl.core.console import Console
     from scalectl.core.rules import AnyRule
     from scalectl.tui.screens.rules import RulesScreen
+    from scalectl.tui.screens.scale import ScaleRequest
     from scalectl.tui.screens.whatif import WhatIfPanel
 
-# The rule editor, its what-if (plotext) and the rules-file loader load when first opened:
-# they are not needed for the first paint.
+# The group, help and scale screens, the rule editor, its what-if (plotext) and the rules-file
+# loader load when first opened: they are not needed for the first paint.
 
 GROUP_COLUMNS = (
     ("name", "col.name"),
@@ -95,6 +94,11 @@ ACTIVITY_COLUMNS = (
     ("change", "col.change"),
     ("cause", "col.cause"),
 )
+SOURCE_COLUMNS = {
+    "alarms": ALARM_COLUMNS,
+    "balancers": BALANCER_COLUMNS,
+    "activity": ACTIVITY_COLUMNS,
+}
 MAX_BACKOFF_S = 30.0
 # The detail panels follow a moved cursor once it has rested this long: longer than a held
 # key's auto-repeat interval (25-30 a second), so the keys move the cursor alone, and short
@@ -417,31 +421,31 @@ class ScalectlApp(App[None]):
         yield Static(id="header")
         groups = Panel(t("panel.groups"), id="groups-panel")
         charts = Panel(t("panel.charts"), id="charts-panel")
+        # The charts, and the alarms, balancers and activity tables, mount with their first
+        # data (see source_table): the first frame shows the groups without waiting to lay out
+        # and draw three empty tables (~13 ms of a ~0.2 s start).
+        alarms = Panel(t("panel.alarms"), id="alarms-panel")
+        balancers = Panel(t("panel.balancers"), id="balancers-panel")
+        activity = Panel(t("panel.activity"), id="activity-panel")
         if self.mode is Mode.MONITOR:
-            with Panel(t("panel.alarms"), id="alarms-panel") as alarms:
-                alarms.add_class("-monitor-alarms")
-                yield KeyedTable(ALARM_COLUMNS, id="alarms")
+            alarms.add_class("-monitor-alarms")
+            yield alarms
             with Horizontal(classes="dash-row"):
                 with groups:
                     yield KeyedTable(GROUP_COLUMNS, id="groups")
-                yield charts  # the charts mount after the first data (plotext loads then)
+                yield charts
             with Horizontal(classes="dash-row"):
-                with Panel(t("panel.activity"), id="activity-panel"):
-                    yield KeyedTable(ACTIVITY_COLUMNS, id="activity")
-                with Panel(t("panel.balancers"), id="balancers-panel"):
-                    yield KeyedTable(BALANCER_COLUMNS, id="balancers")
+                yield activity
+                yield balancers
         else:
             with Horizontal(classes="dash-row"):
                 with groups:
                     yield KeyedTable(GROUP_COLUMNS, id="groups")
                 yield charts
             with Horizontal(classes="dash-row"):
-                with Panel(t("panel.alarms"), id="alarms-panel"):
-                    yield KeyedTable(ALARM_COLUMNS, id="alarms")
-                with Panel(t("panel.balancers"), id="balancers-panel"):
-                    yield KeyedTable(BALANCER_COLUMNS, id="balancers")
-                with Panel(t("panel.activity"), id="activity-panel"):
-                    yield KeyedTable(ACTIVITY_COLUMNS, id="activity")
+                yield alarms
+                yield balancers
+                yield activity
         yield Input(placeholder=t("filter.placeholder"), id="filter")
         yield Footer()
 
@@ -463,7 +467,7 @@ class ScalectlApp(App[None]):
         if self._early_groups.done():
             # Before the first layout, so the first frame shows the groups.
             self._early_pending = False
-            self.on_data_arrived(DataArrived(self._early_groups.result()))
+            self.take_snapshot(self._early_groups.result())
         self.render_header()
         self.call_after_refresh(first_frame_drawn)
         self.set_interval(1.0, self.tick)
@@ -515,7 +519,10 @@ class ScalectlApp(App[None]):
         self.post_message(DataArrived(snapshot))
 
     def on_data_arrived(self, message: DataArrived) -> None:
-        snapshot = message.snapshot
+        if self.is_running:  # not when a worker's reply lands while the app shuts down
+            self.take_snapshot(message.snapshot)
+
+    def take_snapshot(self, snapshot: Snapshot) -> None:
         if snapshot.partial:
             if snapshot.generation == self.generation and snapshot.groups.ok:
                 self.absorb(snapshot)
@@ -637,19 +644,23 @@ class ScalectlApp(App[None]):
         groups = snapshot.groups.value or []
         group = next((g for g in groups if g.name == name), None)
         # Each table, and the charts, is drawn again only when what it is made from changed.
-        balancers = snapshot.balancers.value or []
-        self.main.query_one("#balancers", KeyedTable).sync_from(
-            (balancers, group, palette), lambda: balancer_rows(balancers, group)
-        )
+        if not snapshot.balancers.pending:
+            balancers = snapshot.balancers.value or []
+            self.source_table("balancers").sync_from(
+                (balancers, group, palette), lambda: balancer_rows(balancers, group)
+            )
         alarm_group = None if self.mode is Mode.MONITOR else name
-        alarms = snapshot.alarms.value or []
-        self.main.query_one("#alarms", KeyedTable).sync_from(
-            (alarms, alarm_group, clock, palette), lambda: alarm_rows(alarms, alarm_group, clock)
-        )
-        activity = snapshot.activity.value or []
-        self.main.query_one("#activity", KeyedTable).sync_from(
-            (activity, name, clock, palette), lambda: activity_rows(activity, name, clock)
-        )
+        if not snapshot.alarms.pending:
+            alarms = snapshot.alarms.value or []
+            self.source_table("alarms").sync_from(
+                (alarms, alarm_group, clock, palette),
+                lambda: alarm_rows(alarms, alarm_group, clock),
+            )
+        if not snapshot.activity.pending:
+            activity = snapshot.activity.value or []
+            self.source_table("activity").sync_from(
+                (activity, name, clock, palette), lambda: activity_rows(activity, name, clock)
+            )
         for panel_id in ("#balancers-panel", "#activity-panel") + (
             () if self.mode is Mode.MONITOR else ("#alarms-panel",)
         ):
@@ -666,6 +677,16 @@ class ScalectlApp(App[None]):
         # Else the group's charts are on their way (select() asked for them): until they arrive
         # the charts stay as they are, titled with the group they show. Drawing empty charts for
         # every group the cursor passes costs more than the rest of a key press.
+
+    def source_table(self, source: str) -> KeyedTable:
+        """The alarms, balancers or activity table, mounted in its panel on first use."""
+        panel = self.main.query_one(f"#{source}-panel", Panel)
+        for child in panel.children:
+            if isinstance(child, KeyedTable):
+                return child
+        table = KeyedTable(SOURCE_COLUMNS[source], id=source)
+        panel.mount(table)  # in the DOM at once; rows may be added before its own mount
+        return table
 
     def take_chart(self, chart: Outcome[ChartData]) -> None:
         panel = self.main.query_one("#charts-panel", Panel)
@@ -785,7 +806,7 @@ class ScalectlApp(App[None]):
         self.post_message(ChartArrived(generation, outcome))
 
     def on_chart_arrived(self, message: ChartArrived) -> None:
-        if message.generation != self.generation:
+        if message.generation != self.generation or not self.is_running:
             return
         if message.chart.value is not None and message.chart.value.group != self.selected:
             return
@@ -844,7 +865,7 @@ class ScalectlApp(App[None]):
         on_dashboard = self.screen is self.main
         if action in DASHBOARD_ACTIONS and not on_dashboard:
             # The group screens bind their own s / r; the dashboard's keys stay with it.
-            return isinstance(self.screen, GroupDetailScreen) and action in ("scale", "rules")
+            return _is_group_screen(self.screen) and action in ("scale", "rules")
         if action == "balancers":
             return self.main.has_class("-narrow")  # wide screens show every panel
         return True
@@ -905,9 +926,13 @@ class ScalectlApp(App[None]):
 
     def action_open_group(self) -> None:
         if self.selected:
+            from scalectl.tui.screens.detail import GroupDetailScreen
+
             self.push_screen(GroupDetailScreen(self.selected))
 
     def action_help(self) -> None:
+        from scalectl.tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen(self.mode, self.commands))
 
     def action_refresh(self) -> None:
@@ -962,6 +987,8 @@ class ScalectlApp(App[None]):
     def action_scale(self) -> None:
         group = self.selected_group()
         if group is not None:
+            from scalectl.tui.screens.scale import ScaleModal
+
             self.push_screen(ScaleModal(group), self.scale_requested)
 
     def scale_requested(self, request: ScaleRequest | None) -> None:
@@ -988,6 +1015,8 @@ class ScalectlApp(App[None]):
         self.post_message(ActionDone(text, ok=True))
 
     def on_action_done(self, message: ActionDone) -> None:
+        if not self.is_running:
+            return
         self.notify(message.text, severity="information" if message.ok else "error", timeout=6)
         self.poll()  # the activity panel shows the result at once
 
@@ -1100,6 +1129,12 @@ class ScalectlApp(App[None]):
             self.post_message(ActionDone(t("rules.applied", n=len(outcome.applied)), ok=True))
         if on_done is not None:
             self.call_from_thread(on_done)
+
+
+def _is_group_screen(screen: Screen[Any]) -> bool:
+    """Is it the group screen (without importing it before it was ever opened)?"""
+    detail = sys.modules.get("scalectl.tui.screens.detail")
+    return detail is not None and isinstance(screen, detail.GroupDetailScreen)
 
 
 def _cause(activity: Any) -> str:

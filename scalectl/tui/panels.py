@@ -65,8 +65,13 @@ class KeyedTable(DataTable[Text]):
         self.source = Memo()  # what the rows of the last sync_from were made from
 
     def on_mount(self) -> None:
-        for key, label in self._column_spec:
-            self.add_column(Text(t(label)), key=key)
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        """Once, on mount or at the first rows (a table mounted with its data gets them first)."""
+        if not self.columns:
+            for key, label in self._column_spec:
+                self.add_column(Text(t(label)), key=key)
 
     @property
     def keys(self) -> list[str]:
@@ -114,6 +119,7 @@ class KeyedTable(DataTable[Text]):
         self._sync(rows)
 
     def _sync(self, rows: Sequence[Row]) -> None:
+        self._add_columns()
         self._syncing, self._asked = True, None
         try:
             self._write(rows)

@@ -76,13 +76,24 @@ async def wait_for(
     raise AssertionError(f"timed out waiting for: {what}")
 
 
+def _source_tables_mounted(app: ScalectlApp) -> bool:
+    """The alarms, balancers and activity tables mount with their first rows (after the paint)."""
+    tables = [t for s in ("alarms", "balancers", "activity") for t in app.main.query(f"#{s}")]
+    return len(tables) == 3 and all(table.is_mounted for table in tables)
+
+
 async def wait_for_data(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, ScalectlApp)
     # A full poll, not only the quick first one (groups alone): the chart can come between them.
     await wait_for(
         pilot,
-        lambda: app.polls > 0 and app.snapshot is not None and app.chart is not None,
+        lambda: (
+            app.polls > 0
+            and app.snapshot is not None
+            and app.chart is not None
+            and _source_tables_mounted(app)
+        ),
         "first data",
     )
     await pilot.pause()

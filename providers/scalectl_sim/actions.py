@@ -11,15 +11,14 @@ from scalectl.core.errors import ErrorKind, NotFoundError, ProviderError
 from scalectl.core.provider import AnyRule
 from scalectl.core.rules import ScheduledRule, SimpleRule, StepRule
 from scalectl_sim import engine, lifecycle
+from scalectl_sim.clock import PROVIDER, at_minute
 from scalectl_sim.world import (
     IN_SERVICE,
     PENDING,
-    PROVIDER,
     FlashSale,
     SimActivity,
     SimGroup,
     World,
-    at_minute,
     unit_hash,
 )
 

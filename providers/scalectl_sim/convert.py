@@ -21,17 +21,16 @@ from scalectl.core.model import (
 )
 from scalectl.core.rules import SimpleRule, StepRule, TargetTrackingRule
 from scalectl_sim import engine, lifecycle
+from scalectl_sim.clock import PROVIDER, at_minute
 from scalectl_sim.world import (
     HEALTHY,
     IN_SERVICE,
     PENDING,
-    PROVIDER,
     TERMINATING,
     SimActivity,
     SimGroup,
     SimInstance,
     World,
-    at_minute,
 )
 
 NATIVE_STATE = {PENDING: "Pending", IN_SERVICE: "InService", TERMINATING: "Terminating"}

@@ -22,6 +22,7 @@ from scalectl.core.model import AlarmState, Comparison, MissingData
 from scalectl.core.provider import AnyRule
 from scalectl.core.rules import PredictiveRule, ScheduledRule, SimpleRule, StepRule
 from scalectl_sim import balancing, traffic
+from scalectl_sim.clock import at_minute, minute_of
 from scalectl_sim.lifecycle import (
     Counts,
     change_desired,
@@ -32,14 +33,7 @@ from scalectl_sim.lifecycle import (
     reconcile,
     serving,
 )
-from scalectl_sim.world import (
-    SimAlarm,
-    SimGroup,
-    SimListener,
-    World,
-    at_minute,
-    minute_of,
-)
+from scalectl_sim.world import SimAlarm, SimGroup, SimListener, World
 
 # Columns of a group's per-minute datapoint (group.recent and the store's metrics table).
 METRIC_COLUMNS = (

@@ -16,8 +16,8 @@ from scalectl.core.rules import (
     StepRule,
     TargetTrackingRule,
 )
+from scalectl_sim.clock import SIM_TZ, minute_of
 from scalectl_sim.world import (
-    SIM_TZ,
     ZONES,
     FlashSale,
     SimAlarm,
@@ -25,7 +25,6 @@ from scalectl_sim.world import (
     SimGroup,
     SimListener,
     World,
-    minute_of,
     unit_hash,
 )
 

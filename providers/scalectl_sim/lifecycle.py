@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from scalectl_sim.clock import at_minute
 from scalectl_sim.world import (
     HEALTHY,
     IN_SERVICE,
@@ -21,7 +22,6 @@ from scalectl_sim.world import (
     SimGroup,
     SimInstance,
     World,
-    at_minute,
     unit_hash,
 )
 

@@ -24,19 +24,14 @@ from scalectl.core.model import (
     MetricSeries,
 )
 from scalectl.core.provider import Capabilities, WriteResult
+from scalectl_sim.clock import PROVIDER, REGION, at_minute
 from scalectl_sim.store import SimStore, WorldSpec
-from scalectl_sim.world import (
-    PROVIDER,
-    REGION,
-    SimActivity,
-    World,
-    at_minute,
-)
 
 # The engine, the world's actions and conversions (and through them the rule schema) are imported
 # where the world is used: a paused reader serves the dashboard from stored rows without them.
 if TYPE_CHECKING:
     from scalectl.core.rules import AnyRule
+    from scalectl_sim.world import SimActivity, World
 
 T = TypeVar("T")
 

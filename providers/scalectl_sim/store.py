@@ -28,14 +28,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scalectl.core.errors import ErrorKind, ProviderError
 
-# The engine (and with it the decision engine and the rule schema) loads when the world is built
-# or simulated: a paused reader needs only the stored rows.
+# The world's module loads when a world is read, the engine (and with it the decision engine and
+# the rule schema) when it is built or simulated: a paused reader needs only the stored rows.
 from scalectl_sim import tables
-from scalectl_sim.world import START, SimActivity, World, minute_of
+from scalectl_sim.clock import START, minute_of
+
+if TYPE_CHECKING:
+    from scalectl_sim.world import SimActivity, World
 
 T = TypeVar("T")
 _C = TypeVar("_C")
@@ -206,6 +209,8 @@ class SimStore:
             row = self._db.execute("SELECT data FROM world WHERE id = 1").fetchone()
             if row is None:
                 raise LookupError("no world")
+            from scalectl_sim.world import World
+
             self._world = World.from_json(json.loads(row[0]))
             self._version = version
         return self._world
@@ -441,6 +446,8 @@ class SimStore:
                 "SELECT data FROM activities WHERE grp = ? ORDER BY started DESC, id DESC LIMIT ?",
                 (group, limit),
             ).fetchall()
+        from scalectl_sim.world import SimActivity
+
         return [SimActivity.from_json(json.loads(r[0])) for r in rows]
 
     def info(self) -> dict[str, str]:

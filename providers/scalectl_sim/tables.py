@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from scalectl.core.model import Alarm, Balancer, Group
-from scalectl_sim.world import World
 
 if TYPE_CHECKING:
     from scalectl.core.rules import AnyRule
+    from scalectl_sim.world import World
 
 # -- written at save -------------------------------------------------------------------------------
 

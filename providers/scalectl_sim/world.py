@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from scalectl.core.model import AlarmState
+from scalectl_sim.clock import REGION
 
 # The rule schema and the decision engine load when a world is loaded or built, not with this
 # module: a paused reader serves the dashboard from stored rows without them.
@@ -21,23 +21,7 @@ if TYPE_CHECKING:
     from scalectl.core.decide import RuleState
     from scalectl.core.rules import AnyRule
 
-# The sim shows its clock in the shop's offset (Asia/Shanghai has had no DST since 1991).
-SIM_TZ = timezone(timedelta(hours=8))
-# The eve of Singles' Day: where a new world's clock stands once its history is pre-simulated.
-START = datetime(2026, 11, 10, 0, 0, tzinfo=SIM_TZ)
-PROVIDER = "sim"
-REGION = "sim-local-1"
 ZONES = ("sim-local-1a", "sim-local-1b", "sim-local-1c")
-
-
-def minute_of(at: datetime) -> int:
-    return int(at.timestamp()) // 60
-
-
-@lru_cache(maxsize=4096)
-def at_minute(minute: int) -> datetime:
-    # Cached: every group's autoscaler asks for the same instant within one tick.
-    return datetime.fromtimestamp(minute * 60, tz=UTC).astimezone(SIM_TZ)
 
 
 def unit_hash(*parts: object) -> float:

@@ -14,10 +14,11 @@ from typing import Any
 import msgspec
 import pytest
 from scalectl_sim import convert
+from scalectl_sim.clock import at_minute
 from scalectl_sim.provider import SimControl, SimProvider, SimReader, SimWriter, db_path
 from scalectl_sim.store import SimStore, WorldSpec
 from scalectl_sim.tables import RowCache
-from scalectl_sim.world import World, at_minute
+from scalectl_sim.world import World
 
 from scalectl.config import Profile
 from scalectl.core.errors import NotFoundError

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from scalectl_sim import traffic
+from scalectl_sim.clock import SIM_TZ, minute_of
 from scalectl_sim.generators import shop_world
-from scalectl_sim.world import SIM_TZ, FlashSale, minute_of
+from scalectl_sim.world import FlashSale
 
 
 def _at(year: int, month: int, day: int, hour: int, minute: int = 0) -> int:

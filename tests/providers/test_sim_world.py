@@ -11,9 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from scalectl_sim.clock import START, minute_of
 from scalectl_sim.provider import SimControl, SimProvider, SimReader, SimWriter, db_path
 from scalectl_sim.store import SimStore, WorldSpec
-from scalectl_sim.world import START, minute_of
 
 from scalectl.config import Profile, resolve_paths
 from scalectl.core.errors import ErrorKind, NotFoundError, ProviderError

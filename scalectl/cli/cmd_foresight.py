@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scalectl.cli.context import AppContext, global_options
+from scalectl.cli.context import AppContext
+from scalectl.cli.options import global_options
 from scalectl.cli.output import Column, emit, note
 
 if TYPE_CHECKING:

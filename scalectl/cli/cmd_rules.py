@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from scalectl.cli.confirm import confirmed
-from scalectl.cli.context import AppContext, global_options
+from scalectl.cli.context import AppContext
+from scalectl.cli.options import global_options
 from scalectl.cli.output import emit, note
 
 pass_app = click.make_pass_decorator(AppContext)

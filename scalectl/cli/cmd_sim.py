@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from scalectl.cli.context import AppContext, global_options
+from scalectl.cli.context import AppContext
+from scalectl.cli.options import global_options
 from scalectl.cli.output import emit, note
 
 pass_app = click.make_pass_decorator(AppContext)

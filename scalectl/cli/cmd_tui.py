@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import click
 
-from scalectl.cli.context import AppContext, global_options
+from scalectl.cli.context import AppContext
+from scalectl.cli.options import global_options
+from scalectl.cli.start_tui import run_tui
 
 pass_app = click.make_pass_decorator(AppContext)
-
-
-def run_tui(app: AppContext, *, monitor: bool) -> None:
-    from scalectl.tui.collector import hold_during_startup
-
-    hold_during_startup()  # until the first frame: start-up makes no garbage worth a collection
-    from scalectl.tui.app import run
-
-    run(app, monitor=monitor)
 
 
 @click.command()

@@ -1,20 +1,15 @@
-"""What every command shares: the global options, and the config/profile/console made on demand."""
+"""What every command shares: the global options' values, and the config, profile and console
+made on demand (no click here: bare ``scalectl`` starts the TUI without it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import click
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scalectl.config import Paths, Profile, Settings
     from scalectl.core.console import Console
-
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass
@@ -55,48 +50,3 @@ class AppContext:
         if self._console is not None:
             self._console.reader.close()
             self._console = None
-
-
-def _set(attribute: str) -> Callable[[click.Context, click.Parameter, Any], None]:
-    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
-        if value is None or value is False:
-            return
-        app = ctx.find_object(AppContext)
-        if app is not None:
-            setattr(app, attribute, value)
-
-    return callback
-
-
-def global_options(command: F) -> F:
-    """Let the global options also follow the subcommand: ``scalectl groups list -o json``."""
-    options = [
-        click.option(
-            "-o",
-            "--output",
-            type=click.Choice(["table", "json", "yaml"]),
-            default=None,
-            expose_value=False,
-            callback=_set("output"),
-            help="Output format for data.",
-        ),
-        click.option(
-            "--profile",
-            default=None,
-            metavar="NAME",
-            expose_value=False,
-            callback=_set("profile_name"),
-            help="Profile from the config.",
-        ),
-        click.option(
-            "--read-only",
-            is_flag=True,
-            default=False,
-            expose_value=False,
-            callback=_set("read_only"),
-            help="Refuse every change.",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command

@@ -446,7 +446,6 @@ class ScalectlApp(App[None]):
                 yield alarms
                 yield balancers
                 yield activity
-        yield Input(placeholder=t("filter.placeholder"), id="filter")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -955,18 +954,27 @@ class ScalectlApp(App[None]):
         self.theme = names[(index + 1) % len(names)]
         self.notify(t("notice.theme", name=self.theme), timeout=2)
 
-    def action_filter(self) -> None:
-        box = self.main.query_one("#filter", Input)
+    def _filter_box(self) -> Input | None:
+        """The filter's input, once mounted (by the first /: the first frame does without it)."""
+        found = self.main.query("#filter")
+        return found.first(Input) if found else None
+
+    async def action_filter(self) -> None:
+        box = self._filter_box()
+        if box is None:
+            box = Input(placeholder=t("filter.placeholder"), id="filter")
+            await self.main.mount(box, before=self.main.query_one(Footer))
         box.value = self.pattern
         box.add_class("-active")
         box.focus()
 
     def action_clear_filter(self) -> None:
-        box = self.main.query_one("#filter", Input)
-        if self.pattern or box.has_class("-active"):
+        box = self._filter_box()
+        if self.pattern or (box is not None and box.has_class("-active")):
             self.pattern = ""
-            box.value = ""
-            box.remove_class("-active")
+            if box is not None:
+                box.value = ""
+                box.remove_class("-active")
             self.main.query_one("#groups", KeyedTable).focus()
             if self.snapshot is not None:
                 self.apply(self.snapshot)

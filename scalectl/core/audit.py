@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import getpass
-import hashlib
 import json
 import os
 import socket
@@ -48,6 +47,8 @@ def _canonical(entry: Mapping[str, Any]) -> bytes:
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
     body = {k: v for k, v in entry.items() if k != "hash"}
+    import hashlib  # on the first entry: a read-only session never hashes (~1 ms at start)
+
     return hashlib.sha256(_canonical(body)).hexdigest()
 
 

@@ -956,6 +956,10 @@ class BacktestJob:
     default_cooldown_s: int = 300
     tt_low_fraction: float = 0.9
 
+    def check(self) -> None:
+        """InputError when ``run`` would refuse these inputs."""
+        _checked(self.group, self.load, self.model, self.target)
+
     def run(self) -> BacktestResult:
         return backtest(
             self.group,

@@ -294,3 +294,36 @@ def test_forecast_json_and_chart(capsys: pytest.CaptureFixture[str]) -> None:
 def test_forecast_unknown_group_is_not_found(capsys: pytest.CaptureFixture[str]) -> None:
     result = run(capsys, "forecast", "nope")
     assert result.code == 5, result.err
+
+
+@pytest.mark.usefixtures("paused_sim")
+def test_backtest_all_groups_equals_each_group_alone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rules = tmp_path / "shop.toml"
+    rules.write_text(run(capsys, "rules", "export").out)  # every group of the shop
+    common = ["-f", str(rules), "--since", "1d", "--target", "60", "--capacity", "3000"]
+    result = run(capsys, "backtest", *common, "--all-groups", "--compare", str(rules), "-o", "json")
+    assert result.code == 0, result.err
+    reports = result.json()["groups"]
+    names = [r["group"] for r in reports]
+    assert names == sorted(names) and len(names) == 6
+    for report in reports:  # on every core, the same as one group at a time
+        alone = run(capsys, "backtest", *common, "--group", report["group"], "-o", "json")
+        assert alone.code == 0, alone.err
+        assert report["results"][0] == alone.json()["results"][0]
+        assert report["results"][1]["events"] == report["results"][0]["events"]
+    table = run(capsys, "backtest", *common, "--all-groups")
+    assert table.code == 0 and "backtest of 6 groups over 1d" in table.out
+    assert all(name in table.out for name in names)
+
+
+def test_backtest_all_groups_refuses_a_trace_or_a_group(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "new.toml").write_text(TT_ONLY)
+    trace = _trace(tmp_path / "load.csv", 10)
+    for extra in (["--trace", str(trace)], ["--group", "web"]):
+        result = run(capsys, "backtest", "-f", str(tmp_path / "new.toml"), "--all-groups", *extra)
+        assert result.code == 2
+        assert "--all-groups" in result.err

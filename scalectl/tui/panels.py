@@ -194,7 +194,9 @@ class Panel(Vertical):
         self.state = PanelState()
         self.stale_after = 10.0
         self._title_shown: str | None = None
-        self._subtitle_shown: str | None = None
+        # Until the first tick (within a second): the first frame may come before any data.
+        self._subtitle_shown: str | None = t("panel.loading")
+        self.border_subtitle = self._subtitle_shown
         self.set_title()
 
     def set_title(self, suffix: str = "") -> None:

@@ -138,7 +138,7 @@ def test_start_to_first_painted_data(tmp_path: Path, bench: Callable[..., None])
     env = {k: v for k, v in home.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
     bare_app = ["-c", BARE_APP]
-    runs = 5
+    runs = 7
     _time_to_screen(bare_app, env, [BARE_ROWS])
     _time_to_screen(SCALECTL, env, [SHOP_GROUPS, SHOP_FULL])
     bare: list[float] = []

@@ -138,11 +138,8 @@ def backtest(
         loads = [_history(app, name, since, capacity) for name in names]
         per_group = [jobs_for(name, trace, fallback) for trace, fallback, name in loads]
         # One replay per core: a month of a busy group is ~30 ms, a hundred groups ~3 s alone.
-        flat = bt.backtest_many([job for jobs in per_group for job in jobs])
-        grouped: list[list[BacktestResult]] = []
-        for jobs in per_group:
-            grouped.append(flat[: len(jobs)])
-            flat = flat[len(jobs) :]
+        done = iter(bt.backtest_many([job for jobs in per_group for job in jobs]))
+        grouped = [[next(done) for _ in jobs] for jobs in per_group]
         reports = [
             _report(name, trace, jobs[0].model, results)
             for (trace, _, name), jobs, results in zip(loads, per_group, grouped, strict=True)

@@ -987,7 +987,7 @@ def backtest_many(
     jobs = list(jobs)
     for job in jobs:
         _checked(job.group, job.load, job.model, job.target)
-    shares = min(len(jobs), processes or _cores())
+    shares = min(len(jobs), processes or usable_cores())
     if shares <= 1:
         return [job.run() for job in jobs]
     methods = multiprocessing.get_all_start_methods()
@@ -1003,7 +1003,7 @@ def backtest_many(
     return cast(list[BacktestResult], results)
 
 
-def _cores() -> int:
+def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1

@@ -22,9 +22,9 @@ from scalectl.core.backtest import (
     CapacityModel,
     GroupRules,
     Load,
-    _cores,
     backtest,
     backtest_many,
+    usable_cores,
 )
 from scalectl.core.forecast import forecast_hourly
 from scalectl.core.model import Comparison
@@ -109,7 +109,7 @@ def test_bench_backtest_30_days(bench: Callable[..., None]) -> None:
         f"{calls} decide() calls, {events} scale events",
     )
     bench(
-        f"backtest 30 d x 100 groups, backtest_many on {_cores()} cores (s)",
+        f"backtest 30 d x 100 groups, backtest_many on {usable_cores()} cores (s)",
         f"{many:.3f}",
         "< 2 s",
         "worker start-up included; the same results as one process",

@@ -1004,6 +1004,7 @@ def backtest_many(
 
 
 def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity), else the machine's."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1

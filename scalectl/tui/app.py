@@ -394,8 +394,13 @@ class ScalectlApp(App[None]):
         threading.Thread(target=self._fetch_early_groups, name="first-groups", daemon=True).start()
 
     def _fetch_early_groups(self) -> None:
-        with self.provider_lock:
-            self._early_groups.set_result(fetch_groups(self.core.reader, self.generation))
+        try:
+            with self.provider_lock:
+                snapshot = fetch_groups(self.core.reader, self.generation)
+        except BaseException as exc:  # a bug: the first poll raises it, as it would have itself
+            self._early_groups.set_exception(exc)
+            return
+        self._early_groups.set_result(snapshot)
 
     def _set_up_themes(self) -> list[ThemeProblem]:
         """Register the themes and pick one before the app runs, so the stylesheet is parsed once,
@@ -469,7 +474,7 @@ class ScalectlApp(App[None]):
             Binding("enter", "select_cursor", t("key.open"))
         ]
         groups.focus()
-        if self._early_groups.done():
+        if self._early_groups.done() and self._early_groups.exception() is None:
             # Before the first layout, so the first frame shows the groups.
             self._early_pending = False
             self.take_snapshot(self._early_groups.result())

@@ -849,12 +849,11 @@ class _Replay:
         )
 
     def _outcome(self, out: Outcome) -> BacktestResult:
-        """The event-driven replay's figures as a result."""
-        start = self.start
+        """A replay's figures (event-driven, or this minute-by-minute one's) as a result."""
         return BacktestResult(
             name=self.name,
             group=self.spec.group,
-            start=start,
+            start=self.start,
             minutes=self.n,
             target=self.target,
             saturation=self.saturation,
@@ -871,22 +870,17 @@ class _Replay:
 
     def _result(self) -> BacktestResult:
         s = self.stats
-        return BacktestResult(
-            name=self.name,
-            group=self.spec.group,
-            start=self.start,
-            minutes=self.n,
-            target=self.target,
-            saturation=self.saturation,
-            price=self.price,
-            instance_minutes=s.instance_minutes,
-            minutes_above_target=s.above_target,
-            minutes_above_saturation=s.above_saturation,
-            unserved_minutes=s.unserved,
-            peak_utilization=s.peak,
-            event_rows=tuple(self.events),
-            timeline_rows=tuple(self.timeline),
-            decide_calls=self.calls,
+        return self._outcome(
+            Outcome(
+                events=self.events,
+                points=self.timeline,
+                instance_minutes=s.instance_minutes,
+                above_target=s.above_target,
+                above_saturation=s.above_saturation,
+                unserved=s.unserved,
+                peak=s.peak,
+                calls=self.calls,
+            )
         )
 
 
